@@ -1,0 +1,1 @@
+"""A faithful in-memory fake of the Wesog Search image API."""
