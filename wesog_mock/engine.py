@@ -1,0 +1,277 @@
+"""The queue and its workers, as a discrete-event simulation driven by the fake's clock.
+
+Nothing runs in the background. Every observation first calls `run_until(now)`, which replays,
+in time order, every start and finish that is due: with a virtual clock, time moves only when
+a test advances it; with a real clock, the same replay runs against wall time. With zero delays
+an operation starts and finishes at the instant it is submitted.
+
+Rules kept here: one queue, urgent at its head (D6, A4); never two operations of one tenant at
+once; all or nothing (D5); a finished operation never changes (D9); cancel only before the start
+(A8); finished operations kept up to a limit per tenant (A14).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from wesog_mock.batch import BatchKind, Record, evaluate_batch, new_record
+from wesog_mock.clock import Clock
+from wesog_mock.config import MockConfig
+from wesog_mock.operations import Operation, OperationFault
+
+__all__ = ["AlreadyStarted", "Engine", "NotFound", "Tenant"]
+
+
+class NotFound(LookupError):
+    """No such image or operation for this tenant (another tenant's counts as none)."""
+
+
+class AlreadyStarted(Exception):
+    """The operation has started (or finished): it can no longer be cancelled."""
+
+
+@dataclass(slots=True)
+class Tenant:
+    """One API key's world: its images and the operations it can see."""
+
+    images: dict[str, Record] = field(default_factory=dict)
+    operations: dict[int, Operation] = field(default_factory=dict)  # oldest first
+    finished_ids: deque[int] = field(default_factory=deque)  # in the order they finished
+
+
+class Engine:
+    """Tenants, the queue and the workers. Not thread-safe: the Controller serializes calls."""
+
+    def __init__(self, config: MockConfig, clock: Clock) -> None:
+        self._config = config
+        self.clock = clock
+        self._rng = random.Random(config.seed)
+        self._tenants: dict[str, Tenant] = {}
+        self._queue: deque[Operation] = deque()
+        self._running: list[Operation] = []
+        self._next_id = 1  # never reset, so an op_id is never reused, even across resets
+        self._simulated_ms = clock.now_ms()
+        self.on_finish: Callable[[Operation], None] | None = None
+
+    @property
+    def config(self) -> MockConfig:
+        return self._config
+
+    def configure(self, config: MockConfig) -> None:
+        """Take new settings; they apply to operations submitted from now on."""
+        if config.seed != self._config.seed:
+            self._rng = random.Random(config.seed)
+        self._config = config
+
+    # -- tenants and images -------------------------------------------------------------------
+
+    def tenant(self, key: str) -> Tenant:
+        found = self._tenants.get(key)
+        if found is None:
+            found = self._tenants[key] = Tenant()
+        return found
+
+    def tenant_keys(self) -> list[str]:
+        return list(self._tenants)
+
+    def get_image(self, tenant: str, image_id: str) -> Record:
+        record = self._tenants[tenant].images.get(image_id) if tenant in self._tenants else None
+        if record is None:
+            raise NotFound(image_id)
+        return record
+
+    def seed_images(self, tenant: str, images: Iterable[Mapping[str, Any]]) -> int:
+        """Store images directly, with no operation (test set-up). Each needs an `id`."""
+        store = self.tenant(tenant).images
+        count = 0
+        for image in images:
+            store[str(image["id"])] = new_record(image)
+            count += 1
+        return count
+
+    def reset(self, tenant: str | None = None) -> None:
+        """Forget everything, or one tenant: its images, operations and queued work."""
+        if tenant is None:
+            self._tenants.clear()
+            self._queue.clear()
+            self._running.clear()
+            return
+        self._tenants.pop(tenant, None)
+        self._queue = deque(op for op in self._queue if op.tenant != tenant)
+        self._running = [op for op in self._running if op.tenant != tenant]
+
+    # -- operations ---------------------------------------------------------------------------
+
+    def submit(
+        self,
+        tenant: str,
+        kind: BatchKind,
+        items: list[tuple[str, dict[str, Any]]],
+        *,
+        wait: bool,
+        urgent: bool,
+        strict: bool,
+        lang: str,
+        fault: OperationFault | None = None,
+        fail_reason: str = "injected failure",
+    ) -> Operation:
+        """Queue an operation (urgent ones at the head). It runs on the next `run_until`."""
+        now = self.clock.now_ms()
+        self.run_until(now)
+        config = self._config
+        op = Operation(
+            op_id=self._next_id,
+            tenant=tenant,
+            kind=kind,
+            items=items,
+            num_total=len(items),
+            do_wait=wait,
+            do_urgent=urgent,
+            do_strict=strict,
+            lang=lang,
+            created_ms=now,
+            ready_ms=now + config.queue_delay_ms + self._jitter(),
+            item_ms=config.item_ms,
+            extra_ms=self._jitter(),
+            held=fault == "hold",
+            fail_reason=fail_reason if fault == "fail" else None,
+        )
+        self._next_id += 1
+        if fault == "vanish":
+            return op  # answered once, then never seen again: its id is 404 from now on
+        self.tenant(tenant).operations[op.op_id] = op
+        if urgent:
+            self._queue.appendleft(op)
+        else:
+            self._queue.append(op)
+        return op
+
+    def get_operation(self, tenant: str, op_id: int) -> Operation:
+        found = self._tenants[tenant].operations.get(op_id) if tenant in self._tenants else None
+        if found is None:
+            raise NotFound(op_id)
+        return found
+
+    def list_operations(self, tenant: str) -> list[Operation]:
+        return list(self._tenants[tenant].operations.values()) if tenant in self._tenants else []
+
+    def cancel(self, tenant: str, op_id: int) -> Operation:
+        """Cancel a queued operation (A8); a started or finished one raises AlreadyStarted."""
+        now = self.clock.now_ms()
+        self.run_until(now)
+        op = self.get_operation(tenant, op_id)
+        if op.started_ms is not None or op.finished:
+            raise AlreadyStarted(op_id)
+        self._queue.remove(op)
+        op.cancelled = True
+        op.items = None
+        self._finish(op, now)
+        return op
+
+    def release(self, tenant: str, op_id: int) -> Operation:
+        """Let an operation held by a fault start."""
+        op = self.get_operation(tenant, op_id)
+        op.held = False
+        return op
+
+    def held_operations(self) -> list[Operation]:
+        return [op for op in self._queue if op.held]
+
+    # -- the simulation -----------------------------------------------------------------------
+
+    def run_until(self, now_ms: float) -> None:
+        """Replay every start and finish due by `now_ms`, in time order."""
+        now_ms = max(now_ms, self._simulated_ms)
+        while True:
+            finishing = min(self._running, key=_finish_time, default=None)
+            finish_at = _finish_time(finishing) if finishing is not None else math.inf
+            starting, start_at = self._next_start()
+            if finishing is not None and finish_at <= start_at:
+                if finish_at > now_ms:
+                    break
+                self._simulated_ms = finish_at
+                self._running.remove(finishing)
+                self._finish(finishing, finish_at)
+            elif starting is not None:
+                if start_at > now_ms:
+                    break
+                self._simulated_ms = start_at
+                self._start(starting, start_at)
+            else:
+                break
+        self._simulated_ms = now_ms
+
+    def next_event_ms(self) -> float:
+        """When the next start or finish is due (infinity when nothing can happen by itself)."""
+        finish_at = min((_finish_time(op) for op in self._running), default=math.inf)
+        return min(finish_at, self._next_start()[1])
+
+    def is_idle(self) -> bool:
+        """Nothing is running and nothing queued can start (held operations may remain)."""
+        return not self._running and self._next_start()[0] is None
+
+    def _next_start(self) -> tuple[Operation | None, float]:
+        """The operation a free worker takes next, and when: the first ready one in queue
+        order, else the one that becomes ready first. One candidate per tenant (its first
+        queued operation), and none of a tenant that is running one."""
+        if len(self._running) >= self._config.workers or not self._queue:
+            return None, math.inf
+        busy = {op.tenant for op in self._running}
+        best: Operation | None = None
+        best_at = math.inf
+        for op in self._queue:
+            if op.held or op.tenant in busy:
+                continue
+            busy.add(op.tenant)  # later operations of this tenant wait for this one
+            start_at = max(op.ready_ms, self._simulated_ms)
+            if start_at <= self._simulated_ms:
+                return op, start_at
+            if start_at < best_at:
+                best, best_at = op, start_at
+        return best, best_at
+
+    def _start(self, op: Operation, at_ms: float) -> None:
+        self._queue.remove(op)
+        tenant = self.tenant(op.tenant)
+        op.outcome = evaluate_batch(
+            tenant.images, op.kind, op.items or [], strict=op.do_strict, lang=op.lang,
+            forced_failure=op.fail_reason,
+        )
+        op.items = None
+        op.started_ms = at_ms
+        op.finish_ms = at_ms + op.num_total * op.item_ms + op.extra_ms
+        self._running.append(op)
+
+    def _finish(self, op: Operation, at_ms: float) -> None:
+        op.finished = True
+        op.finish_ms = at_ms
+        tenant = self._tenants.get(op.tenant)
+        if tenant is None:  # reset while it ran
+            return
+        if op.outcome is not None:
+            if op.outcome.all_good:
+                images = tenant.images
+                for image_id, record in op.outcome.changes.items():
+                    if record is None:
+                        images.pop(image_id, None)
+                    else:
+                        images[image_id] = record
+            op.outcome.changes = {}
+        tenant.finished_ids.append(op.op_id)
+        while len(tenant.finished_ids) > self._config.max_finished_ops:
+            tenant.operations.pop(tenant.finished_ids.popleft(), None)
+        if self.on_finish is not None:
+            self.on_finish(op)
+
+    def _jitter(self) -> float:
+        jitter = self._config.jitter_ms
+        return self._rng.uniform(0.0, jitter) if jitter > 0 else 0.0
+
+
+def _finish_time(op: Operation) -> float:
+    return op.finish_ms if op.finish_ms is not None else math.inf

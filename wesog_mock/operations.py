@@ -1,0 +1,120 @@
+"""The operation: its lifecycle (queued, running, finished, cancelled) and how it reads at a time.
+
+An operation's outcome is decided when it starts (one tenant's operations never overlap, so
+the images cannot change under it); while it runs, its counters reveal that outcome item by
+item as time passes, so a poll sees them rise (D9) without the store ever holding half a batch.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from wesog_mock.batch import BatchKind, BatchOutcome
+from wesog_mock.clock import iso_ms
+
+__all__ = ["METHOD_OF_KIND", "Operation", "OperationFault", "Phase"]
+
+Phase = Literal["queued", "running", "finished"]
+OperationFault = Literal["hold", "fail", "vanish"]
+
+# The operation's `method` label for each kind of batch (PUT and PATCH are both `upd`).
+METHOD_OF_KIND: dict[BatchKind, str] = {
+    "create": "add", "replace": "upd", "merge": "upd", "delete": "del",
+}
+
+
+@dataclass(slots=True, eq=False)
+class Operation:
+    """One queued mutation of one tenant. Times are epoch milliseconds on the fake's clock."""
+
+    op_id: int
+    tenant: str
+    kind: BatchKind
+    items: list[tuple[str, dict[str, Any]]] | None  # dropped once evaluated
+    num_total: int
+    do_wait: bool
+    do_urgent: bool
+    do_strict: bool
+    lang: str
+    created_ms: float
+    ready_ms: float  # it may not start before this (queue delay and jitter)
+    item_ms: float
+    extra_ms: float = 0.0  # jitter added to the run time
+    started_ms: float | None = None
+    finish_ms: float | None = None  # when it finishes (planned once started)
+    finished: bool = False
+    cancelled: bool = False
+    held: bool = False  # an injected fault keeps it queued until released
+    fail_reason: str | None = None  # an injected fault fails every item
+    outcome: BatchOutcome | None = None
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def method(self) -> str:
+        return METHOD_OF_KIND[self.kind]
+
+    @property
+    def phase(self) -> Phase:
+        if self.finished:
+            return "finished"
+        return "queued" if self.started_ms is None else "running"
+
+    def _items_done(self, now_ms: float) -> int:
+        """How many items have been processed by `now_ms` (all of them once finished)."""
+        if self.finished:
+            return self.num_total
+        if self.started_ms is None:
+            return 0
+        if self.item_ms <= 0:
+            return self.num_total
+        done = math.floor((now_ms - self.started_ms) / self.item_ms)
+        return max(0, min(self.num_total, done))
+
+    def view(self, now_ms: float, *, with_id: bool) -> dict[str, Any]:
+        """The operation as the API shows it at `now_ms` (`op_id` only where A5/A6 put it)."""
+        created, started = self.created_ms, self.started_ms
+        if self.cancelled:  # A8: finished, never started, nothing counted
+            num_good = num_bad = 0
+            all_good: bool | None = False
+            errors: list[dict[str, Any]] = []
+            idle_ms, exec_ms = (self.finish_ms or now_ms) - created, 0.0
+        elif started is None:  # queued
+            num_good = num_bad = 0
+            all_good = None
+            errors = []
+            idle_ms, exec_ms = max(0.0, now_ms - created), 0.0
+        else:
+            done = self._items_done(now_ms)
+            bad = self.outcome.bad_indices if self.outcome is not None else []
+            num_bad = bisect.bisect_left(bad, done)
+            num_good = done - num_bad
+            all_good = num_bad == 0
+            errors = self.outcome.errors[:num_bad] if self.outcome is not None else []
+            end = self.finish_ms if self.finished and self.finish_ms is not None else now_ms
+            idle_ms, exec_ms = started - created, max(0.0, end - started)
+        view: dict[str, Any] = {"op_id": self.op_id} if with_id else {}
+        view.update(
+            method=self.method,
+            resource="image",
+            num_total=self.num_total,
+            num_good=num_good,
+            num_bad=num_bad,
+            is_started=started is not None,
+            is_finished=self.finished,
+            all_good=all_good,
+            do_wait=self.do_wait,
+            do_urgent=self.do_urgent,
+            do_strict=self.do_strict,
+            idle_ms=round(idle_ms, 3),
+            exec_ms=round(exec_ms, 3),
+            created_at=iso_ms(created),
+            started_at=None if started is None else iso_ms(started),
+            finished_at=(
+                iso_ms(self.finish_ms) if self.finished and self.finish_ms is not None else None
+            ),
+            errors=errors,
+        )
+        return view
