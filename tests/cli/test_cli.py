@@ -1,0 +1,134 @@
+"""The `wesog-mock` command: help, configuration from flags and variables, a real server."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from wesog_mock.cli import build_config, main, parser
+from wesog_mock.config import MockConfig
+
+
+def test_help_explains_every_option(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["serve", "--help"])
+    assert exited.value.code == 0
+    text = capsys.readouterr().out
+    for flag in ("--port", "--api-key", "--clock", "--queue-delay-ms", "--item-ms", "--jitter-ms",
+                 "--seed", "--workers", "--sync-timeout-s", "--max-batch", "--max-body-mb",
+                 "--guide-defaults", "--no-admin", "--log-level", "WESOG_MOCK_"):
+        assert flag in text
+
+
+def test_no_command_prints_help_and_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 2
+    assert "serve" in capsys.readouterr().out
+
+
+def test_flags_become_one_frozen_config() -> None:
+    args = parser({}).parse_args([
+        "serve", "--api-key", "k1", "--api-key", "k2", "--clock", "virtual", "--item-ms", "5",
+        "--queue-delay-ms", "7", "--workers", "3", "--max-batch", "20", "--max-body-mb", "0.5",
+        "--guide-defaults", "--no-admin", "--seed", "9", "--sync-timeout-s", "2",
+    ])
+    assert build_config(args) == MockConfig(
+        api_keys=("k1", "k2"), clock="virtual", item_ms=5.0, queue_delay_ms=7.0, workers=3,
+        max_batch=20, max_body_bytes=512 * 1024, guide_defaults=True, admin=False, seed=9,
+        sync_timeout_s=2.0,
+    )
+
+
+def test_environment_variables_set_defaults_and_flags_win() -> None:
+    env = {"WESOG_MOCK_ITEM_MS": "12", "WESOG_MOCK_API_KEYS": "a, b", "WESOG_MOCK_NO_ADMIN": "yes",
+           "WESOG_MOCK_CLOCK": "virtual"}
+    config = build_config(parser(env).parse_args(["serve", "--item-ms", "3"]))
+    assert config.item_ms == 3.0
+    assert config.api_keys == ("a", "b")
+    assert config.admin is False
+    assert config.clock == "virtual"
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "message"),
+    [
+        (["serve", "--clock", "fake"], {}, "clock"),
+        (["serve", "--workers", "0"], {}, "--workers"),
+        (["serve", "--item-ms", "-1"], {}, "--item-ms"),
+        (["serve", "--port", "70000"], {}, "--port"),
+        (["serve"], {"WESOG_MOCK_ITEM_MS": "abc"}, "WESOG_MOCK_ITEM_MS"),
+        (["serve"], {"WESOG_MOCK_NO_ADMIN": "maybe"}, "WESOG_MOCK_NO_ADMIN"),
+    ],
+)
+def test_bad_settings_exit_2_with_one_line(
+    argv: list[str],
+    env: dict[str, str],
+    message: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Traceback" not in err
+
+
+@pytest.fixture
+def served() -> Iterator[tuple[subprocess.Popen[str], str]]:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "wesog_mock.cli", "serve", "--port", "0", "--api-key", "k",
+         "--log-level", "warning"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )
+    assert process.stdout is not None
+    first = process.stdout.readline()  # blocks until the server has bound its port
+    found = re.search(r"http://\S+", first)
+    assert found, first
+    try:
+        yield process, found.group(0)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.communicate(timeout=10)  # reaps it and closes the pipes
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_serves_requests_and_stops_cleanly(
+    served: tuple[subprocess.Popen[str], str], stop: signal.Signals
+) -> None:
+    process, url = served
+    with httpx.Client(base_url=url, headers={"API-Key": "k"}, timeout=10) as client:
+        created = client.post("/imgs?wait=true", json=[{"id": "a", "src": "https://x/a.jpg"}])
+        assert created.status_code == 200
+        assert created.json()["all_good"] is True
+        assert client.get("/imgs/a").json()["src"] == "https://x/a.jpg"
+        assert client.get("/ops", headers={"API-Key": "other"}).status_code == 401
+        assert client.get("/openapi.yaml").text.startswith("openapi: 3.1")
+    process.send_signal(stop)
+    out, err = process.communicate(timeout=20)
+    assert process.returncode == 0
+    assert "Traceback" not in err
+    assert "stopped" in out
+
+
+def test_port_in_use_is_one_line_and_exit_1(served: tuple[subprocess.Popen[str], str]) -> None:
+    _, url = served
+    port = url.rsplit(":", 1)[1]
+    done = subprocess.run(
+        [sys.executable, "-m", "wesog_mock.cli", "serve", "--port", port],
+        capture_output=True, text=True, timeout=30,
+    )
+    assert done.returncode == 1
+    assert "cannot listen" in done.stderr
+    assert "Traceback" not in done.stderr
