@@ -44,7 +44,13 @@ class CompiledSchema:
         """Every violation in `instance`, each located under `prefix` (e.g. `("body",)`)."""
         if self._validator.is_valid(instance):
             return []
-        return [_finding(error, prefix, status) for error in self._validator.iter_errors(instance)]
+        # Each branch of an `allOf` reports the same wrong type (`{"type": "object"}` twice for
+        # a list where an image belongs): keep one finding per code, location and message.
+        unique: dict[tuple[str, Location, str], Finding] = {}
+        for error in self._validator.iter_errors(instance):
+            finding = _finding(error, prefix, status)
+            unique.setdefault((finding.code, finding.loc, finding.message), finding)
+        return list(unique.values())
 
 
 def _finding(error: Any, prefix: Location, status: int) -> Finding:

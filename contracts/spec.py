@@ -106,6 +106,17 @@ def _coerce_scalar(raw: str, schema: Mapping[str, Any], loc: Location) -> Any | 
     return raw
 
 
+def _parameter_schema(
+    schema: Mapping[str, Any], components: Mapping[str, Any]
+) -> Mapping[str, Any]:
+    """A parameter's schema with its `items` resolved too (`fields` items are a `$ref`)."""
+    resolved = resolve(schema, components)
+    items = resolved.get("items")
+    if isinstance(items, Mapping):
+        return {**resolved, "items": resolve(items, components)}
+    return resolved
+
+
 def _query_items(query: QueryInput) -> list[tuple[str, str]]:
     if isinstance(query, Mapping):
         items: list[tuple[str, str]] = []
@@ -183,7 +194,7 @@ class Endpoint:
             Parameter(
                 name=p["name"],
                 location=p["in"],
-                schema=resolve(p["schema"], components),
+                schema=_parameter_schema(p["schema"], components),
                 required=bool(p.get("required", False)),
                 default=resolve(p["schema"], components).get("default"),
             )
@@ -263,7 +274,10 @@ class Endpoint:
                 continue
             if parameter.schema.get("type") == "array":
                 item = parameter.schema.get("items", {})
-                coerced = [_coerce_scalar(raw, item, loc) for raw in raws]
+                # FastAPI locates a bad list item by its index: `query.fields[1]`.
+                coerced = [
+                    _coerce_scalar(raw, item, (*loc, index)) for index, raw in enumerate(raws)
+                ]
                 findings.extend(v for v in coerced if isinstance(v, Finding))
                 values[parameter.name] = [v for v in coerced if not isinstance(v, Finding)]
                 continue
