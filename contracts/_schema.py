@@ -85,7 +85,7 @@ def _finding(error: Any, prefix: Location, status: int) -> Finding:
     if name == "maxItems":
         return Finding(
             "too_many_items", loc,
-            f"The batch has {len(instance)} items; the limit is {kind.limit}", 413,
+            f"The batch has {len(instance)} items; the limit is {kind.limit}.", 413,
             _summarize(instance),
         )
     return Finding(name, loc, error.message, status, _summarize(instance))

@@ -42,6 +42,7 @@ __all__ = [
 _TRUE = frozenset({"1", "on", "t", "true", "y", "yes"})
 _FALSE = frozenset({"0", "off", "f", "false", "n", "no"})
 _CONTRACT_FILE = "openapi.yaml"
+_PYDANTIC_INT = re.compile(r"^\s*[+-]?\d+(?:_\d+)*(?:\.0*)?\s*$", re.ASCII)
 
 QueryInput = Mapping[str, str | Sequence[str]] | Iterable[tuple[str, str]]
 
@@ -92,13 +93,13 @@ def _coerce_scalar(raw: str, schema: Mapping[str, Any], loc: Location) -> Any | 
             input=raw,
         )
     if kind == "integer":
-        try:
-            return int(raw)
-        except ValueError:
-            return Finding(
-                "int_parsing", loc,
-                "Input should be a valid integer, unable to parse string as an integer", input=raw,
-            )
+        # Pydantic's lax integers: ASCII digits, a sign, `_` between digits, a zero fraction.
+        if _PYDANTIC_INT.match(raw):
+            return int(raw.strip().split(".", 1)[0])
+        return Finding(
+            "int_parsing", loc,
+            "Input should be a valid integer, unable to parse string as an integer", input=raw,
+        )
     if "enum" in schema and raw not in schema["enum"]:
         options = [repr(option) for option in schema["enum"]]
         listed = ", ".join(options[:-1]) + f" or {options[-1]}"
@@ -318,7 +319,7 @@ class Endpoint:
         if limit is not None and len(document) > limit:
             return [
                 Finding("too_many_items", ("body",),
-                        f"The batch has {len(document)} items; the limit is {limit}",
+                        f"The batch has {len(document)} items; the limit is {limit}.",
                         status=413, input=f"<list of {len(document)} items>")
             ]
         return self.items.findings(document, ("body",))

@@ -96,14 +96,18 @@ class Engine:
 
     def reset(self, tenant: str | None = None) -> None:
         """Forget everything, or one tenant: its images, operations and queued work."""
+        dropped = [op for op in (*self._queue, *self._running)
+                   if tenant is None or op.tenant == tenant]
+        for op in dropped:
+            op.discarded = True  # a `wait=true` request on it answers at once
         if tenant is None:
             self._tenants.clear()
             self._queue.clear()
             self._running.clear()
-            return
-        self._tenants.pop(tenant, None)
-        self._queue = deque(op for op in self._queue if op.tenant != tenant)
-        self._running = [op for op in self._running if op.tenant != tenant]
+        else:
+            self._tenants.pop(tenant, None)
+            self._queue = deque(op for op in self._queue if op.tenant != tenant)
+            self._running = [op for op in self._running if op.tenant != tenant]
 
     # -- operations ---------------------------------------------------------------------------
 
@@ -225,9 +229,13 @@ class Engine:
         best: Operation | None = None
         best_at = math.inf
         for op in self._queue:
-            if op.held or op.tenant in busy:
+            if op.tenant in busy:
                 continue
-            busy.add(op.tenant)  # later operations of this tenant wait for this one
+            # A tenant's operations run in queue order: later ones wait for this one, also
+            # while a fault holds it (a stuck operation blocks its tenant, not the others).
+            busy.add(op.tenant)
+            if op.held:
+                continue
             start_at = max(op.ready_ms, self._simulated_ms)
             if start_at <= self._simulated_ms:
                 return op, start_at

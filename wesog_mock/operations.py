@@ -48,6 +48,7 @@ class Operation:
     finished: bool = False
     cancelled: bool = False
     held: bool = False  # an injected fault keeps it queued until released
+    discarded: bool = False  # forgotten by a reset before it finished
     fail_reason: str | None = None  # an injected fault fails every item
     outcome: BatchOutcome | None = None
     errors: list[dict[str, Any]] = field(default_factory=list)

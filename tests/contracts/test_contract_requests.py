@@ -344,7 +344,7 @@ def test_a_batch_over_the_limit_is_413_before_its_items_are_checked(call: Call) 
     body = [{"id": 1}] * 10_001  # every item bad too: A13 says the 413 comes alone
     finding = only(send(call, body=body))
     assert (finding.code, finding.location, finding.status) == ("too_many_items", "body", 413)
-    assert finding.message == "The batch has 10001 items; the limit is 10000"
+    assert finding.message == "The batch has 10001 items; the limit is 10000."
     assert finding.input == "<list of 10001 items>"
 
 
@@ -563,7 +563,7 @@ def test_check_body_takes_the_servers_item_limit() -> None:
         ("too_many_items", 413)
     ]
     assert endpoint.check_body(body, max_items=2)[0].message == (
-        "The batch has 3 items; the limit is 2"
+        "The batch has 3 items; the limit is 2."
     )
     # No limit: the items themselves are checked, even past the contract's 10,000.
     big = [{"id": "a"}] * 10_001 + [{"id": 3}]
