@@ -19,6 +19,7 @@ from contracts.spec import Contract, Endpoint, parse_json_body
 from wesog_mock.batch import BatchKind, read_view
 from wesog_mock.controller import Controller
 from wesog_mock.engine import AlreadyStarted, NotFound
+from wesog_mock.faults import OPERATION_FAULT_KEY
 
 __all__ = ["json_response", "wesog_routes"]
 
@@ -96,7 +97,12 @@ class WesogApi:
         config = controller.config
         try:
             tenant = _tenant(request, controller)
-            raw = await _read_body(request, config.max_body_bytes)
+            # An endpoint without a body (DELETE /imgs/{id}) never reads one, as FastAPI does,
+            # so it cannot answer the 413 its contract does not document.
+            raw = (
+                await _read_body(request, config.max_body_bytes)
+                if endpoint.body is not None else b""
+            )
             params, findings = endpoint.parse_query(request.query_params.multi_items())
             problems = [f for f in findings if f.is_violation]
             document: Any = None
@@ -124,13 +130,19 @@ class WesogApi:
         else:
             items = [(image_id, document if document is not None else {})]
         wait: bool = params["wait"]
+        fault = controller.faults.for_operation(request.method, request.scope["path"], tenant)
+        if fault is not None:
+            request.scope[OPERATION_FAULT_KEY] = fault  # the journal names the fault
         with controller.locked() as engine:
             op = engine.submit(
                 tenant, kind, items, wait=wait, urgent=params["urgent"],
                 strict=params["strict"], lang=params["lang"],
+                fault=None if fault is None else fault.operation_fault,
+                fail_reason="" if fault is None else fault.reason,
             )
             now = controller.now_ms()
-            if not wait:
+            # A vanished operation never finishes: waiting for it would only end in the 202.
+            if not wait or (fault is not None and fault.kind == "vanish"):
                 accepted = op.view(now, with_id=True)  # as queued: it runs after the answer
                 engine.run_until(now)
                 return json_response(202, accepted)

@@ -7,12 +7,14 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import ASGIApp
 
 from contracts.spec import contract_text, default_contract
 from wesog_mock.admin import admin_routes
 from wesog_mock.api import json_response, wesog_routes
 from wesog_mock.config import MockConfig
 from wesog_mock.controller import Controller
+from wesog_mock.middleware import ControlsMiddleware
 
 __all__ = ["create_app"]
 
@@ -25,6 +27,15 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 async def _server_error(request: Request, exc: Exception) -> Response:
     return json_response(500, {"detail": "Internal Server Error"})
+
+
+class _MockApp(Starlette):
+    """Starlette with the fake's controls (request faults, journal) outside everything else."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        # Outside Starlette's ServerErrorMiddleware, which `add_middleware` cannot reach: the
+        # journal then records the 500s it renders, and a drop fault gets the server's `send`.
+        return ControlsMiddleware(super().build_middleware_stack(), self.state.controller)
 
 
 def create_app(config: MockConfig | None = None) -> Starlette:
@@ -42,7 +53,7 @@ def create_app(config: MockConfig | None = None) -> Starlette:
     routes = [*wesog_routes(controller, contract), Route("/openapi.yaml", openapi, methods=["GET"])]
     if config.admin:
         routes += admin_routes(controller)
-    app = Starlette(
+    app = _MockApp(
         routes=routes,
         exception_handlers={HTTPException: _http_error, Exception: _server_error},
     )

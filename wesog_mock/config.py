@@ -40,6 +40,7 @@ class MockConfig:
         guide_defaults: the overview's reading of A12: `wait` and `strict` default to true.
         max_finished_ops: finished operations kept per tenant; the oldest are forgotten (A14).
         admin: serve the admin API under `/_mock/`.
+        journal_size: requests the journal keeps; past it the oldest are dropped (and counted).
     """
 
     api_keys: tuple[str, ...] = ()
@@ -55,6 +56,7 @@ class MockConfig:
     guide_defaults: bool = False
     max_finished_ops: int = 10_000
     admin: bool = True
+    journal_size: int = 1000
 
     def __post_init__(self) -> None:
         if self.clock not in ("real", "virtual"):
@@ -63,7 +65,9 @@ class MockConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
                 raise ConfigError(name, f"must be a number >= 0, not {value!r}")
-        for name in ("workers", "max_batch", "max_body_bytes", "max_finished_ops"):
+        for name in (
+            "workers", "max_batch", "max_body_bytes", "max_finished_ops", "journal_size",
+        ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigError(name, f"must be an integer >= 1, not {value!r}")
@@ -73,7 +77,7 @@ class MockConfig:
         for name in ("guide_defaults", "admin"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(name, f"must be true or false, not {getattr(self, name)!r}")
-        if isinstance(self.api_keys, str) or not all(
+        if not isinstance(self.api_keys, tuple | list) or not all(
             isinstance(key, str) and key for key in self.api_keys
         ):
             raise ConfigError("api_keys", "must be a list of non-empty strings")

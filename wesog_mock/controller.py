@@ -17,6 +17,8 @@ from wesog_mock.batch import read_view
 from wesog_mock.clock import RealClock, VirtualClock, iso_ms
 from wesog_mock.config import ConfigError, MockConfig
 from wesog_mock.engine import Engine
+from wesog_mock.faults import FaultRegistry
+from wesog_mock.journal import Journal
 from wesog_mock.operations import Operation
 
 __all__ = ["ClockError", "Controller"]
@@ -37,6 +39,8 @@ class Controller:
         )
         self.engine = Engine(config, self.clock)
         self.engine.on_finish = self._on_finish
+        self.journal = Journal(config.journal_size)
+        self.faults = FaultRegistry(config.seed)
         self._wakers: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
 
     @property
@@ -60,8 +64,12 @@ class Controller:
         if "clock" in changes and changes["clock"] != self.config.clock:
             raise ConfigError("clock", "the clock's mode is fixed when the fake is created")
         with self._lock:
+            seed = self.config.seed
             config = self.config.replace(**changes)
             self.engine.configure(config)
+            self.journal.resize(config.journal_size)
+            if config.seed != seed:
+                self.faults.reseed(config.seed)
         self._wake_all()
         return config
 
@@ -94,9 +102,15 @@ class Controller:
         return advanced
 
     def reset(self, tenant: str | None = None) -> None:
-        """Forget everything, or one tenant (`tenant` is its API key)."""
+        """Forget everything, or one tenant (`tenant` is its API key).
+
+        Everything includes the journal and the fault rules (and restarts the faults' seeded
+        generator); one tenant's reset removes the rules scoped to it and keeps the journal."""
         with self._lock:
             self.engine.reset(tenant)
+            self.faults.clear(tenant)
+            if tenant is None:
+                self.journal.clear()
         self._wake_all()
 
     def seed(self, tenant: str, images: Iterable[Mapping[str, Any]]) -> int:
@@ -110,6 +124,17 @@ class Controller:
             op = self.engine.release(tenant, op_id)
         self._wake_all()
         return op
+
+    def release_held(self, tenant: str | None = None) -> list[int]:
+        """Release every operation held by a fault (of one tenant, or all); their ids."""
+        with self._lock:
+            held = [
+                op for op in self.engine.held_operations() if tenant in (None, op.tenant)
+            ]
+            for op in held:
+                self.engine.release(op.tenant, op.op_id)
+        self._wake_all()
+        return [op.op_id for op in held]
 
     def images(self, tenant: str) -> dict[str, dict[str, Any]]:
         """The tenant's images as read back, by id."""
@@ -141,7 +166,7 @@ class Controller:
                 self.engine.run_until(now)
                 if op.finished:
                     return True
-                if now >= deadline_ms:
+                if now >= deadline_ms or op.discarded:
                     return False
                 due = min(self.engine.next_event_ms(), deadline_ms)
                 waker: asyncio.Future[None] = loop.create_future()

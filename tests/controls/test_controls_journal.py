@@ -1,0 +1,169 @@
+"""The request journal: what it records, the contract's findings, its bound, its filters."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from controls_support import Fake, image
+
+from contracts.spec import default_contract
+from wesog_mock import Journal, JournalEntry
+from wesog_mock.clock import iso_ms
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[Fake]:
+    async with Fake() as made:
+        yield made
+
+
+def _codes(entry: JournalEntry) -> list[tuple[str, str, str]]:
+    return [(f.severity, f.code, f.location) for f in entry.findings]
+
+
+async def test_an_entry_records_the_request_and_its_answer(fake: Fake) -> None:
+    fake.controller.advance(1234)
+    now = iso_ms(fake.controller.now_ms())
+    body = json.dumps([image("a", title="red car")]).encode()
+    await fake.wesog(
+        "POST", "/imgs?lang=en&wait=true&lang=fr", content=body,
+        headers={"Content-Type": "application/json"},
+    )
+    [entry] = fake.controller.journal.entries
+    assert entry.seq == 1
+    assert entry.at == now  # the fake's clock, not the wall
+    assert entry.latency_ms >= 0
+    assert entry.tenant == "k1"
+    assert (entry.method, entry.path) == ("POST", "/imgs")
+    assert entry.query == (("lang", "en"), ("wait", "true"), ("lang", "fr"))
+    assert entry.body_bytes == len(body)
+    assert entry.body_checked is True
+    assert entry.status == 200
+    assert entry.dropped is False
+    assert entry.operation_id == "createImages"
+    assert entry.fault_id is None
+
+
+async def test_findings_carry_warnings_and_violations(fake: Fake) -> None:
+    await fake.wesog("POST", "/imgs", json=[image("a", titel="typo")])
+    await fake.wesog("POST", "/imgs", params={"lang": "de"}, json=[image("b")])
+    typo, german = fake.controller.journal.entries
+    assert typo.status == 202  # the fake ignores the unknown field, as the real service does
+    assert _codes(typo) == [("warning", "unknown_field", "body[0].titel")]
+    assert typo.violations == ()
+    assert german.status == 422
+    assert _codes(german) == [("violation", "enum", "query.lang")]
+    assert german.warnings == ()
+    as_json = (await fake.admin("GET", "/requests")).json()["entries"]
+    assert as_json[0]["findings"] == [f.as_dict() for f in typo.findings]
+    assert as_json[1]["findings"][0]["location"] == "query.lang"
+
+
+async def test_the_findings_are_the_contracts(fake: Fake) -> None:
+    raw = b'[{"id": "", "src": 5}]'
+    await fake.wesog("PUT", "/imgs", content=raw, headers={"Content-Type": "application/json"})
+    [entry] = fake.controller.journal.entries
+    expected = default_contract().validate_request(
+        "PUT", "/imgs", headers={"API-Key": "k1", "Content-Type": "application/json"}, body=raw
+    )
+    assert entry.findings == expected.findings
+    assert entry.operation_id == "replaceImages"
+
+
+async def test_every_request_is_recorded_whatever_its_answer(fake: Fake) -> None:
+    await fake.wesog("GET", "/ops", key=None)  # 401
+    await fake.wesog("GET", "/nowhere")  # 404 off the contract
+    await fake.wesog("GET", "/ops/77")  # 404 on the contract
+    await fake.wesog("POST", "/ops")  # 405
+    await fake.client.get("/openapi.yaml")
+    entries = fake.controller.journal.entries
+    assert [e.status for e in entries] == [401, 404, 404, 405, 200]
+    assert entries[0].tenant is None
+    assert ("violation", "missing_api_key", "header.API-Key") in _codes(entries[0])
+    assert _codes(entries[1]) == [("violation", "unknown_path", "path")]
+    assert entries[1].operation_id is None
+    assert entries[2].operation_id == "getOperation"
+    assert entries[2].findings == ()
+    assert _codes(entries[3]) == [("violation", "method_not_allowed", "method")]
+
+
+async def test_a_body_the_fake_did_not_read_is_not_judged() -> None:
+    async with Fake(max_body_bytes=64) as fake:
+        big = json.dumps([image(f"id-{i}") for i in range(10)]).encode()
+        response = await fake.wesog(
+            "POST", "/imgs", content=big, headers={"Content-Type": "application/json"}
+        )
+        assert response.status_code == 413
+        [entry] = fake.controller.journal.entries
+        assert entry.body_checked is False
+        assert entry.body_bytes == len(big)
+        assert all(f.loc[0] != "body" for f in entry.findings)
+
+
+async def test_the_journal_drops_the_oldest_past_its_bound() -> None:
+    async with Fake(journal_size=3) as fake:
+        for n in range(5):
+            await fake.wesog("GET", f"/ops/{n + 1}")
+        journal = fake.controller.journal
+        assert [e.seq for e in journal.entries] == [3, 4, 5]
+        assert [e.path for e in journal.entries] == ["/ops/3", "/ops/4", "/ops/5"]
+        assert journal.dropped == 2
+        body = (await fake.admin("GET", "/requests")).json()
+        assert (body["size"], body["dropped"], body["count"]) == (3, 2, 3)
+        fake.controller.configure(journal_size=1)  # shrinking drops at once
+        assert [e.seq for e in journal.entries] == [5]
+        assert journal.dropped == 4
+        journal.clear()
+        assert (len(journal), journal.dropped) == (0, 0)
+        await fake.wesog("GET", "/ops")
+        assert [e.seq for e in journal.entries] == [6]  # numbers are never reused
+
+
+async def test_filters_by_tenant_path_and_status(fake: Fake) -> None:
+    await fake.add(image("a"), key="k1")
+    await fake.add(image("b"), key="k2")
+    await fake.wesog("GET", "/imgs/a", key="k1")
+    await fake.wesog("GET", "/imgs/a", key="k2")
+    journal = fake.controller.journal
+    assert [e.seq for e in journal.filter(tenant="k2")] == [2, 4]
+    assert [e.seq for e in journal.filter(path="/imgs/*")] == [3, 4]
+    assert [e.seq for e in journal.filter(path="/imgs")] == [1, 2]
+    assert [e.seq for e in journal.filter(status=404)] == [4]
+    assert [e.seq for e in journal.filter(tenant="k1", status=200)] == [3]
+    assert [e.seq for e in journal.filter(since=3)] == [4]
+
+
+async def test_the_journal_is_bounded_in_held_bodies_too() -> None:
+    # A unit check of the lazy judging: held bodies past the cap are judged at once and let go.
+    journal = Journal(size=10)
+    body = b"[" + b" " * (6 * 1024 * 1024) + b"]"
+    headers = [(b"api-key", b"k"), (b"content-type", b"application/json")]
+    for _ in range(4):
+        journal.record(0.0, "POST", "/imgs", b"", headers, [body], len(body), True,
+                       422, False, 1.0, None)
+    assert journal._pending <= 16 * 1024 * 1024
+    assert [e.body_bytes for e in journal.entries] == [len(body)] * 4
+    assert journal._pending == 0
+
+
+async def test_a_request_whose_app_raised_is_still_recorded(fake: Fake) -> None:
+    async def stream() -> AsyncIterator[bytes]:
+        yield b'[{"id": "a", '
+        raise httpx.ReadError("the client gave up")  # inside the app's receive()
+
+    with pytest.raises(httpx.ReadError):
+        await fake.wesog("POST", "/imgs", content=stream())
+    [entry] = fake.controller.journal.entries
+    assert entry.body_checked is False
+    assert entry.status == 500  # what Starlette's error middleware answered before re-raising
+    assert fake.controller.operations("k1") == []

@@ -1,0 +1,146 @@
+"""The controls on the wire: request faults and the journal, as one pure ASGI middleware.
+
+It wraps the whole app, outside Starlette's own error middleware, so that the journal sees the
+500s that one renders and a dropped connection reaches the server's own `send`. The admin API
+(`/_mock/...`) passes straight through: it is neither journaled nor subject to faults.
+
+A dropped connection has no ASGI message: an app that answers nothing gets a 500 from the
+server. So a `drop` fault does what it can where it runs:
+- under uvicorn, it closes the connection's transport, which uvicorn's request cycle holds and
+  the `send` it gives the app is bound to (so in its h11, httptools and zttp protocols alike;
+  the tests run h11), then waits for uvicorn to report the disconnect, so uvicorn
+  neither answers nor logs anything: the client sees a connection closed with no response
+  (httpx: `RemoteProtocolError`, "Server disconnected without sending a response");
+- anywhere else (httpx's `ASGITransport`, Starlette's `TestClient`), it raises
+  `ConnectionDropped`, a subclass of `httpx.RemoteProtocolError`, which those transports pass on
+  to the client, so in-process a client's `except httpx.TransportError` handles it as it
+  would a real drop. A server with no such transport would answer 500 instead.
+"""
+
+from __future__ import annotations
+
+import json
+from time import perf_counter
+from typing import Any
+
+import anyio
+import httpx
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from wesog_mock.controller import Controller
+from wesog_mock.faults import OPERATION_FAULT_KEY, FaultRule
+
+__all__ = ["ADMIN_PREFIX", "ConnectionDropped", "ControlsMiddleware"]
+
+ADMIN_PREFIX = "/_mock/"
+_DROP_WAIT_S = 5.0
+
+
+class ConnectionDropped(httpx.RemoteProtocolError):
+    """A `drop` fault closed the connection without an answer (in-process transports)."""
+
+
+class ControlsMiddleware:
+    """Fires request faults before the app runs, and journals every request as it ends."""
+
+    def __init__(self, app: ASGIApp, controller: Controller) -> None:
+        self.app = app
+        self.controller = controller
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(ADMIN_PREFIX):
+            await self.app(scope, receive, send)
+            return
+        controller = self.controller
+        started = perf_counter()
+        at_ms = controller.clock.now_ms()
+        limit = controller.config.max_body_bytes
+        chunks: list[bytes] = []
+        seen = 0
+        final = False
+        status: int | None = None
+        recorded = False
+        dropped = False
+        faults = controller.faults
+        fault = (
+            faults.for_request(scope["method"], scope["path"], scope["headers"])
+            if faults.has_request_faults else None
+        )
+
+        def record() -> None:
+            nonlocal recorded
+            recorded = True
+            controller.journal.record(
+                at_ms, scope["method"], scope["path"], scope["query_string"], scope["headers"],
+                chunks, seen, final and seen <= limit, status, dropped,
+                (perf_counter() - started) * 1000.0, scope.get(OPERATION_FAULT_KEY, fault),
+            )
+
+        async def journal_receive() -> Message:
+            nonlocal seen, final
+            message = await receive()
+            if message["type"] == "http.request":
+                body = message.get("body", b"")
+                if body:
+                    seen += len(body)
+                    if seen <= limit:  # past the limit the app refuses it: keep no more
+                        chunks.append(body)
+                if not message.get("more_body", False):
+                    final = True
+            return message
+
+        async def journal_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            elif (
+                message["type"] == "http.response.body"
+                and not message.get("more_body")
+                and not recorded
+            ):
+                # Recorded before the answer's last bytes leave: a client that has its answer
+                # (a test in another thread, over a socket) always finds the entry there.
+                record()
+            await send(message)
+
+        try:
+            if fault is None:
+                await self.app(scope, journal_receive, journal_send)
+            elif fault.kind == "latency":
+                await faults.sleep((fault.latency_ms or 0.0) / 1000.0)
+                await self.app(scope, journal_receive, journal_send)
+            elif fault.kind == "status":
+                while not final and seen <= limit:  # read the body, so the journal can judge it
+                    if (await journal_receive())["type"] == "http.disconnect":
+                        break
+                await _answer_status(fault, journal_send)
+            else:
+                dropped = True
+                record()  # before the client can see the connection close
+                await _drop(receive, send)
+        finally:
+            if not recorded:  # the app raised, or the request was cancelled
+                record()
+
+
+async def _answer_status(fault: FaultRule, send: Send) -> None:
+    body = json.dumps({"detail": fault.detail()}, separators=(",", ":")).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+    if fault.retry_after_s is not None:
+        headers.append((b"retry-after", b"%d" % fault.retry_after_s))
+    await send({"type": "http.response.start", "status": fault.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _drop(receive: Receive, send: Send) -> None:
+    # uvicorn's `send` is a bound method of its request cycle, which holds the transport. The
+    # reach-in is deliberate and contained: ASGI itself has no way to drop a connection.
+    transport: Any = getattr(getattr(send, "__self__", None), "transport", None)
+    if transport is None or not callable(getattr(transport, "close", None)):
+        raise ConnectionDropped("Server disconnected without sending a response.")
+    transport.close()
+    # The server learns of the close on its next turn and then reports http.disconnect; until it
+    # has, returning would make it answer 500 (to a closed connection) and log an error.
+    with anyio.move_on_after(_DROP_WAIT_S):
+        while (await receive())["type"] != "http.disconnect":
+            pass
