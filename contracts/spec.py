@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 import yaml
 
@@ -42,6 +43,7 @@ __all__ = [
 _TRUE = frozenset({"1", "on", "t", "true", "y", "yes"})
 _FALSE = frozenset({"0", "off", "f", "false", "n", "no"})
 _CONTRACT_FILE = "openapi.yaml"
+_QUERY_CACHE_SIZE = 512
 _PYDANTIC_INT = re.compile(r"^\s*[+-]?\d+(?:_\d+)*(?:\.0*)?\s*$", re.ASCII)
 
 QueryInput = Mapping[str, str | Sequence[str]] | Iterable[tuple[str, str]]
@@ -201,6 +203,7 @@ class Endpoint:
             )
             for p in (resolve(raw, components) for raw in declared)
         )
+        self._query_cache: dict[bytes, tuple[dict[str, Any], list[Finding]]] = {}
         self._pattern = re.compile(
             "^" + re.sub(r"\\{(\w+)\\}", r"(?P<\1>[^/]+)", re.escape(path)) + "$"
         )
@@ -297,6 +300,22 @@ class Endpoint:
                 )
             )
         return values, findings
+
+    def parse_query_string(self, raw: bytes) -> tuple[dict[str, Any], list[Finding]]:
+        """`parse_query` of a raw query string (`b"wait=true"`), remembered per endpoint.
+
+        Clients send the same few query strings over and over; parsing one costs more than the
+        rest of a small request's validation, so the (pure) result is kept, in a bounded table.
+        """
+        cached = self._query_cache.get(raw)
+        if cached is None:
+            items = parse_qsl(raw.decode("latin-1"), keep_blank_values=True)
+            cached = self.parse_query(items)
+            if len(self._query_cache) >= _QUERY_CACHE_SIZE:
+                self._query_cache.clear()
+            self._query_cache[raw] = cached
+        values, findings = cached
+        return dict(values), list(findings)
 
     def check_body(self, document: Any, *, max_items: int | None = -1) -> list[Finding]:
         """Violations in a decoded body, in the order a server checks them (A13).

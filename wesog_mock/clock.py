@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from datetime import UTC, datetime
 from typing import Protocol
@@ -12,8 +13,14 @@ __all__ = ["Clock", "RealClock", "VirtualClock", "iso_ms"]
 def iso_ms(epoch_ms: float) -> str:
     """`epoch_ms` as ISO 8601 in UTC with milliseconds: `2026-11-23T10:00:00.042Z` (A7)."""
     whole = int(epoch_ms)
-    stamp = datetime.fromtimestamp(whole // 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S")
-    return f"{stamp}.{whole % 1000:03d}Z"
+    return f"{_iso_seconds(whole // 1000)}.{whole % 1000:03d}Z"
+
+
+@functools.lru_cache(maxsize=256)
+def _iso_seconds(epoch_s: int) -> str:
+    # Every answer carries up to three timestamps, mostly of the same second: strftime is the
+    # costly part, so it runs once per second seen (a pure function; the cache is bounded).
+    return datetime.fromtimestamp(epoch_s, UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 class Clock(Protocol):

@@ -191,6 +191,9 @@ class Engine:
     def run_until(self, now_ms: float) -> None:
         """Replay every start and finish due by `now_ms`, in time order."""
         now_ms = max(now_ms, self._simulated_ms)
+        if not self._queue and not self._running:  # the usual case: nothing to replay
+            self._simulated_ms = now_ms
+            return
         while True:
             finishing = min(self._running, key=_finish_time, default=None)
             finish_at = _finish_time(finishing) if finishing is not None else math.inf
