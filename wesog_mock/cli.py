@@ -94,6 +94,8 @@ _OPTIONS: list[tuple[str, str, Callable[[str], Any], Any, str]] = [
      "request body size in MiB; more answers 413 (default: %(default)s)"),
     ("--max-finished-ops", "max_finished_ops", _positive_int, 10_000,
      "finished operations kept per tenant (default: %(default)s)"),
+    ("--journal-size", "journal_size", _positive_int, 1000,
+     "requests kept in the journal (GET /_mock/requests) (default: %(default)s)"),
     ("--log-level", "log_level", str, "info",
      "critical, error, warning, info or debug; info logs each request (default: %(default)s)"),
 ]
@@ -159,6 +161,7 @@ def build_config(args: argparse.Namespace) -> MockConfig:
         max_body_bytes=max(1, int(args.max_body_mb * MIB)),
         guide_defaults=args.guide_defaults,
         max_finished_ops=args.max_finished_ops,
+        journal_size=args.journal_size,
         admin=not args.no_admin,
     )
 

@@ -23,7 +23,8 @@ def test_help_explains_every_option(capsys: pytest.CaptureFixture[str]) -> None:
     text = capsys.readouterr().out
     for flag in ("--port", "--api-key", "--clock", "--queue-delay-ms", "--item-ms", "--jitter-ms",
                  "--seed", "--workers", "--sync-timeout-s", "--max-batch", "--max-body-mb",
-                 "--guide-defaults", "--no-admin", "--log-level", "WESOG_MOCK_"):
+                 "--guide-defaults", "--no-admin", "--log-level", "--journal-size",
+                 "WESOG_MOCK_"):
         assert flag in text
 
 
@@ -37,11 +38,12 @@ def test_flags_become_one_frozen_config() -> None:
         "serve", "--api-key", "k1", "--api-key", "k2", "--clock", "virtual", "--item-ms", "5",
         "--queue-delay-ms", "7", "--workers", "3", "--max-batch", "20", "--max-body-mb", "0.5",
         "--guide-defaults", "--no-admin", "--seed", "9", "--sync-timeout-s", "2",
+        "--journal-size", "50",
     ])
     assert build_config(args) == MockConfig(
         api_keys=("k1", "k2"), clock="virtual", item_ms=5.0, queue_delay_ms=7.0, workers=3,
         max_batch=20, max_body_bytes=512 * 1024, guide_defaults=True, admin=False, seed=9,
-        sync_timeout_s=2.0,
+        sync_timeout_s=2.0, journal_size=50,
     )
 
 

@@ -41,6 +41,13 @@ def test_the_from_python_example_runs() -> None:
     asyncio.run(namespace["demo"]())
 
 
+def test_the_admin_example_runs() -> None:
+    [block] = _python_blocks("The admin API (`/_mock/`)")
+    namespace: dict[str, Any] = {}
+    exec(compile(block, "README.md", "exec"), namespace)
+    asyncio.run(namespace["test_a_stuck_operation"]())
+
+
 def test_the_contract_example_prints_what_it_says(capsys: pytest.CaptureFixture[str]) -> None:
     [block] = _python_blocks("The contract")
     exec(compile(block, "README.md", "exec"), {})
