@@ -12,6 +12,7 @@ import pytest
 
 import contracts
 from contracts import Finding, contract_text, default_contract, format_location, load_contract
+from contracts import endpoint as endpoint_module
 from contracts import findings as findings_module
 from contracts import spec as spec_module
 
@@ -55,7 +56,7 @@ def test_a_finding_renders_its_location_and_message() -> None:
     assert not warning.is_violation
 
 
-@pytest.mark.parametrize("module", [contracts, spec_module, findings_module],
+@pytest.mark.parametrize("module", [contracts, spec_module, endpoint_module, findings_module],
                          ids=lambda m: m.__name__)
 def test_all_is_sorted_unique_and_importable(module: ModuleType) -> None:
     names = module.__all__
