@@ -129,8 +129,12 @@ class Contract:
         query: QueryInput = (),
         headers: Mapping[str, str] | None = None,
         body: bytes | None = None,
+        parsed: tuple[Any] | None = None,
     ) -> RequestReport:
-        """Every finding in one request, as a client sends it (raw query strings, raw body)."""
+        """Every finding in one request, as a client sends it (raw query strings, raw body).
+
+        `parsed`, a 1-tuple holding the body already decoded from valid JSON (by a server
+        that has done so), spares decoding it again; `body` is then not read."""
         matched = self.match(method, path)
         if isinstance(matched, Finding):
             return RequestReport(None, findings=(matched,))
@@ -145,7 +149,10 @@ class Contract:
         findings += path_findings + query_findings
         document = None
         if endpoint.body is not None:
-            document, problem = parse_json_body(body or b"", lowered.get("content-type"))
+            document, problem = (
+                (parsed[0], None) if parsed is not None
+                else parse_json_body(body or b"", lowered.get("content-type"))
+            )
             if problem is not None:
                 findings.append(problem)
             else:

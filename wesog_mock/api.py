@@ -7,7 +7,10 @@ query and the body's JSON and shape (422), the items per batch (413), the items 
 
 from __future__ import annotations
 
+import gc
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from starlette.requests import ClientDisconnect, Request
@@ -20,9 +23,12 @@ from wesog_mock.batch import BatchKind, read_view
 from wesog_mock.controller import Controller
 from wesog_mock.engine import AlreadyStarted, NotFound
 from wesog_mock.faults import OPERATION_FAULT_KEY
+from wesog_mock.journal import PARSED_BODY_KEY
+from wesog_mock.operations import Operation
 
 __all__ = ["json_response", "wesog_routes"]
 
+_BULK_BODY_BYTES = 1024 * 1024  # bodies this large are accepted with the collector paused
 _KIND_OF_METHOD: dict[str, BatchKind] = {
     "POST": "create", "PUT": "replace", "PATCH": "merge", "DELETE": "delete",
 }
@@ -78,6 +84,23 @@ async def _read_body(request: Request, limit: int) -> bytes:
             return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
+@contextmanager
+def _gc_paused(pause: bool) -> Iterator[None]:
+    """Hold the cyclic garbage collector off while a large batch is decoded and applied.
+
+    That work allocates hundreds of thousands of objects and no reference cycles, yet each
+    allocation burst makes the collector walk the whole heap again: pausing it made a
+    100,000-image batch several times faster to accept. The first pauser re-enables it."""
+    was_enabled = pause and gc.isenabled()
+    if was_enabled:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 class WesogApi:
     """The twelve endpoints of the contract, bound to one controller."""
 
@@ -110,6 +133,27 @@ class WesogApi:
                 await _read_body(request, config.max_body_bytes)
                 if endpoint.body is not None else b""
             )
+        except Refusal as refusal:
+            return refusal.response
+        with _gc_paused(len(raw) >= _BULK_BODY_BYTES):
+            accepted = self._accept(request, endpoint, image_id, tenant, raw)
+        if isinstance(accepted, Response):
+            return accepted
+        op = accepted
+        finished = await controller.wait_finished(
+            op, op.created_ms + config.sync_timeout_s * 1000.0
+        )
+        with controller.locked():
+            view = op.view(controller.now_ms(), with_id=True)
+        return json_response(200 if finished else 202, view)
+
+    def _accept(
+        self, request: Request, endpoint: Endpoint, image_id: str | None, tenant: str, raw: bytes
+    ) -> Response | Operation:
+        """Validate, submit and run what is due: the answer, or the operation to wait for."""
+        controller = self.controller
+        config = controller.config
+        try:
             params, findings = endpoint.parse_query_string(request.scope["query_string"])
             problems = [f for f in findings if f.is_violation]
             document: Any = None
@@ -118,6 +162,7 @@ class WesogApi:
                 if problem is not None:
                     problems.append(problem)
                 else:
+                    request.scope[PARSED_BODY_KEY] = (document,)  # the journal checks it as is
                     body_problems = endpoint.check_body(document, max_items=config.max_batch)
                     if body_problems and body_problems[0].status == 413 and not problems:
                         raise _detail(413, body_problems[0].message)
@@ -133,7 +178,7 @@ class WesogApi:
             params["strict"] = params["strict"] if "strict" in given else True
         kind = _KIND_OF_METHOD[request.method]
         if image_id is None:
-            items = [(str(item["id"]), item) for item in document]
+            items = [(item["id"], item) for item in document]  # ids are validated strings
         else:
             items = [(image_id, document if document is not None else {})]
         wait: bool = params["wait"]
@@ -150,18 +195,13 @@ class WesogApi:
             now = controller.now_ms()
             # A vanished operation never finishes: waiting for it would only end in the 202.
             if not wait or (fault is not None and fault.kind == "vanish"):
-                accepted = op.view(now, with_id=True)  # as queued: it runs after the answer
+                queued = op.view(now, with_id=True)  # as queued: it runs after the answer
                 engine.run_until(now)
-                return json_response(202, accepted)
+                return json_response(202, queued)
             engine.run_until(now)
             if op.finished:  # with no delays it already has
                 return json_response(200, op.view(now, with_id=True))
-        finished = await controller.wait_finished(
-            op, op.created_ms + config.sync_timeout_s * 1000.0
-        )
-        with controller.locked():
-            view = op.view(controller.now_ms(), with_id=True)
-        return json_response(200 if finished else 202, view)
+        return op
 
     def _get_image(self, request: Request, endpoint: Endpoint, image_id: str) -> Response:
         controller = self.controller

@@ -24,15 +24,20 @@ from contracts.spec import Contract, default_contract
 from wesog_mock.clock import iso_ms
 from wesog_mock.faults import FaultRule
 
-__all__ = ["Journal", "JournalEntry"]
+__all__ = ["PARSED_BODY_KEY", "Journal", "JournalEntry"]
 
 _PENDING_BODY_BYTES = 16 * 1024 * 1024
+# The ASGI scope key where a route leaves the body it decoded, as a 1-tuple, for the journal.
+PARSED_BODY_KEY = "wesog_mock.parsed_body"
 
 # A raw entry: (seq, at_ms, method, path, query_string, tenant, content_type, declared_length,
 # chunked, body, body_bytes, body_complete, status, dropped, latency_ms, fault_id, fault_kind).
+# `body` is the bytes, or (in a 1-tuple) the document the route already decoded from them, so
+# the check does not decode a large batch a second time.
 _Raw = tuple[
-    int, float, str, str, bytes, "str | None", "str | None", "int | None", bool, "bytes | None",
-    int, bool, "int | None", bool, float, "int | None", "str | None",
+    int, float, str, str, bytes, "str | None", "str | None", "int | None", bool,
+    "bytes | tuple[Any] | None", int, bool, "int | None", bool, float, "int | None",
+    "str | None",
 ]
 
 
@@ -128,9 +133,13 @@ def _work_out(raw: _Raw, contract: Contract) -> JournalEntry:
         body_bytes = max(body_bytes, declared)
     query = tuple(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
     headers = {"api-key": tenant or "", "content-type": content_type or ""}
-    report = contract.validate_request(
-        method, path, query=query, headers=headers, body=(body or b"") if checked else None
-    )
+    if isinstance(body, tuple):
+        report = contract.validate_request(method, path, query=query, headers=headers,
+                                           parsed=body)
+    else:
+        report = contract.validate_request(
+            method, path, query=query, headers=headers, body=(body or b"") if checked else None
+        )
     findings = report.findings
     if not checked:  # what the fake did not see, it cannot judge
         findings = tuple(f for f in findings if not f.loc or f.loc[0] != "body")
@@ -157,6 +166,8 @@ def _pending(raw: _Raw | JournalEntry) -> int:
     if isinstance(raw, JournalEntry):
         return 0
     body = raw[9]
+    if isinstance(body, tuple):
+        return raw[10]  # a decoded body holds at least as much memory as its bytes
     return len(body) if body is not None else 0
 
 
@@ -207,13 +218,17 @@ class Journal:
         self, at_ms: float, method: str, path: str, query_string: bytes,
         headers: Iterable[tuple[bytes, bytes]], chunks: list[bytes], body_bytes: int,
         body_complete: bool, status: int | None, dropped: bool, latency_ms: float,
-        fault: FaultRule | None,
+        fault: FaultRule | None, parsed: tuple[Any] | None = None,
     ) -> None:
         """Add one request (called by the middleware once it has been answered).
 
-        `chunks` are the body as read, `body_complete` whether they are all of it."""
+        `chunks` are the body as read, `body_complete` whether they are all of it; `parsed`,
+        the body as the route decoded it (a 1-tuple), when it did."""
         tenant, content_type, declared, chunked = _header_values(headers)
-        body = b"".join(chunks) if chunks else None
+        body: bytes | tuple[Any] | None = (
+            parsed if parsed is not None and body_complete
+            else b"".join(chunks) if chunks else None
+        )
         with self._lock:
             seq = self._next
             self._next += 1
@@ -223,7 +238,7 @@ class Journal:
                 None if fault is None else fault.id, None if fault is None else fault.kind,
             )
             if body is not None:
-                self._pending += len(body)
+                self._pending += body_bytes if isinstance(body, tuple) else len(body)
             if len(self._records) > self._size:  # the common case when full: one to drop
                 self._trim()
             if self._pending > _PENDING_BODY_BYTES:

@@ -29,6 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from wesog_mock.controller import Controller
 from wesog_mock.faults import OPERATION_FAULT_KEY, FaultRule
+from wesog_mock.journal import PARSED_BODY_KEY
 
 __all__ = ["ADMIN_PREFIX", "ConnectionDropped", "ControlsMiddleware"]
 
@@ -74,6 +75,7 @@ class ControlsMiddleware:
                 at_ms, scope["method"], scope["path"], scope["query_string"], scope["headers"],
                 chunks, seen, final and seen <= limit, status, dropped,
                 (perf_counter() - started) * 1000.0, scope.get(OPERATION_FAULT_KEY, fault),
+                scope.get(PARSED_BODY_KEY),
             )
 
         async def journal_receive() -> Message:

@@ -1,0 +1,84 @@
+"""Large batches: accepted fast, judged once, and the garbage collector always back on."""
+
+from __future__ import annotations
+
+import gc
+import json
+
+import httpx
+import pytest
+
+from wesog_mock import MockConfig, create_app
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+def _batch(count: int, bad_index: int | None = None) -> list[dict[str, object]]:
+    items: list[dict[str, object]] = [
+        {"id": f"img-{i}", "src": f"https://example.com/{i}.jpg", "caption": "x" * 100}
+        for i in range(count)
+    ]
+    if bad_index is not None:
+        items[bad_index] = {"id": f"img-{bad_index}", "titel": "lost", "src": 5}
+    return items
+
+
+async def test_a_large_batch_is_decoded_once_and_judged_from_that_document(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    app = create_app(MockConfig(clock="virtual"))
+    controller = app.state.controller
+    body = _batch(8_000, bad_index=4_321)
+    assert len(json.dumps(body)) > 1024 * 1024  # over the size where the collector pauses
+    decoded: list[int] = []
+    loads = json.loads
+
+    def counting_loads(text: str | bytes, **kwargs: object) -> object:
+        decoded.append(len(text))
+        return loads(text, **kwargs)  # type: ignore[arg-type]
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://t", headers={"API-Key": "k"}) as http:
+        monkeypatch.setattr(json, "loads", counting_loads)
+        answer = await http.post("/imgs", json=body)
+        entries = controller.journal.entries  # the contract check of the entry runs here
+        monkeypatch.undo()
+    assert [size > 1024 * 1024 for size in decoded] == [True]  # by the route, not again
+    assert answer.status_code == 422
+    assert answer.json()["detail"][0]["loc"] == ["body", 4321, "src"]
+    assert gc.isenabled()
+    [entry] = entries
+    assert entry.body_checked
+    assert {(f.location, f.severity) for f in entry.findings} == {
+        ("body[4321].src", "violation"), ("body[4321].titel", "warning"),
+    }
+
+
+async def test_a_large_valid_batch_is_stored_whole_and_the_collector_is_back_on() -> None:
+    app = create_app(MockConfig(clock="virtual"))
+    controller = app.state.controller
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://t", headers={"API-Key": "k"}) as http:
+        answer = await http.post("/imgs?wait=true", json=_batch(8_000))
+    assert answer.status_code == 200
+    assert answer.json()["num_good"] == 8_000
+    assert gc.isenabled()
+    assert len(controller.images("k")) == 8_000
+    assert controller.journal.entries[0].findings == ()
+
+
+async def test_the_collector_stays_off_if_someone_else_turned_it_off() -> None:
+    app = create_app(MockConfig(clock="virtual"))
+    gc.disable()
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                     base_url="http://t", headers={"API-Key": "k"}) as http:
+            assert (await http.post("/imgs", json=_batch(8_000))).status_code == 202
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
