@@ -24,7 +24,11 @@ from contracts.spec import Contract, default_contract
 from wesog_mock.clock import iso_ms
 from wesog_mock.faults import FaultRule
 
-__all__ = ["PARSED_BODY_KEY", "Journal", "JournalEntry"]
+__all__ = [
+    "PARSED_BODY_KEY",
+    "Journal",
+    "JournalEntry",
+]
 
 _PENDING_BODY_BYTES = 16 * 1024 * 1024
 # The ASGI scope key where a route leaves the body it decoded, as a 1-tuple, for the journal.

@@ -282,3 +282,16 @@ def test_the_session_leaves_no_thread_or_port_behind(suite: pytest.Pytester) -> 
     host, port = url.removeprefix("http://").split(":")
     with socket.socket() as probe:
         assert probe.connect_ex((host, int(port))) != 0, "the port still answers"
+
+
+def test_loading_the_plugin_imports_nothing_heavy() -> None:
+    import subprocess
+    import sys
+
+    heavy = ("starlette", "httpx", "uvicorn", "respx", "yaml", "jsonschema_rs", "anyio",
+             "wesog_mock.app", "contracts.spec")
+    code = ("import sys, wesog_mock.pytest_plugin; "
+            f"print([m for m in {heavy!r} if m in sys.modules])")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == "[]"
