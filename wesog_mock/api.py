@@ -143,8 +143,8 @@ class WesogApi:
         finished = await controller.wait_finished(
             op, op.created_ms + config.sync_timeout_s * 1000.0
         )
-        with controller.locked():
-            view = op.view(controller.now_ms(), with_id=True)
+        with controller.locked() as engine:
+            view = op.view(engine.now_ms, with_id=True)
         return json_response(200 if finished else 202, view)
 
     def _accept(
@@ -192,7 +192,7 @@ class WesogApi:
                 fault=None if fault is None else fault.operation_fault,
                 fail_reason="" if fault is None else fault.reason,
             )
-            now = controller.now_ms()
+            now = engine.now_ms  # the operation's creation: its start cannot come before it
             # A vanished operation never finishes: waiting for it would only end in the 202.
             if not wait or (fault is not None and fault.kind == "vanish"):
                 queued = op.view(now, with_id=True)  # as queued: it runs after the answer
@@ -228,7 +228,7 @@ class WesogApi:
         except Refusal as refusal:
             return refusal.response
         with controller.locked() as engine:
-            now = controller.now_ms()
+            now = engine.now_ms
             views = [op.view(now, with_id=True) for op in engine.list_operations(tenant)]
         return json_response(200, views)
 
@@ -254,7 +254,7 @@ class WesogApi:
                     raise _detail(
                         409, f"Operation {op_id} has already started and cannot be cancelled."
                     ) from None
-                return json_response(200, op.view(controller.now_ms(), with_id=False))
+                return json_response(200, op.view(engine.now_ms, with_id=False))
         except Refusal as refusal:
             return refusal.response
 

@@ -145,7 +145,7 @@ class Controller:
     def operations(self, tenant: str) -> list[dict[str, Any]]:
         """The tenant's operations as `GET /ops` shows them."""
         with self.locked() as engine:
-            now = self.clock.now_ms()
+            now = engine.now_ms
             return [op.view(now, with_id=True) for op in engine.list_operations(tenant)]
 
     def state(self, tenant: str) -> dict[str, Any]:

@@ -62,6 +62,13 @@ class Engine:
     def config(self) -> MockConfig:
         return self._config
 
+    @property
+    def now_ms(self) -> float:
+        """The instant the simulation has caught up to. Show operations as of this instant,
+        never of a later clock reading: an event due in between has not been replayed, and
+        a later look would contradict that view (a start or finish "in the past")."""
+        return self._simulated_ms
+
     def configure(self, config: MockConfig) -> None:
         """Take new settings; they apply to operations submitted from now on."""
         if config.seed != self._config.seed:

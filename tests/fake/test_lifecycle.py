@@ -280,3 +280,23 @@ def test_a_held_operation_blocks_its_tenant_but_not_the_others(domain: Domain) -
     assert (held.phase, later.phase) == ("finished", "finished")
     assert domain.view(later)["all_good"] is True
     assert domain.images()["a"]["title"] == "T"
+
+
+@pytest.mark.parametrize("settings", [{}, {"item_ms": 0.01}, {"queue_delay_ms": 0.01}])
+async def test_a7_on_the_real_clock_no_later_look_contradicts_the_202(
+    make_fake: MakeFake, settings: dict[str, float]
+) -> None:
+    # On wall time the clock moves between any two readings: every view must be taken at the
+    # instant the queue was replayed to, or a later read shows a start or a finish "earlier"
+    # than an answer that said it had not happened yet (idle_ms or exec_ms going down).
+    fake = make_fake(clock="real", **settings)
+    for n in range(60):
+        accepted = (await fake.call("POST", "/imgs", body=images("a"))).body
+        op_id = accepted["op_id"]
+        for _ in range(3):
+            later = await fake.op(op_id)
+            assert later["idle_ms"] >= accepted["idle_ms"], (n, accepted, later)
+            assert later["exec_ms"] >= accepted["exec_ms"], (n, accepted, later)
+            if later["is_started"]:
+                assert later["started_at"] >= accepted["created_at"]
+            accepted = later
