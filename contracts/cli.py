@@ -1,0 +1,153 @@
+"""`wesog-contracts`: run the conformance suite against a server and say, rule by rule, what holds.
+
+    wesog-contracts --base-url https://staging.example.com --api-key KEY [--api-key-2 KEY2]
+                    [--junit-xml F] [--report-json F] [--max-examples N] [-k EXPR]
+                    [--strict-assumptions]
+
+Exit status: 0 when no documented rule is violated (assumptions that differ are reported, not
+fatal, unless `--strict-assumptions`); 1 when one is; 2 on a usage error or a server that
+cannot be reached, said in one line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+import httpx
+import pytest
+
+from contracts.conformance._session import RECORD, find_app
+from contracts.report import RunRecord
+from contracts.spec import default_contract
+
+__all__ = ["main"]
+
+_PROG = "wesog-contracts"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise SystemExit(_usage(message))
+
+
+def _usage(message: str) -> int:
+    print(f"{_PROG}: error: {message} (see {_PROG} --help)", file=sys.stderr)
+    return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog=_PROG, description="Judge a Wesog server against openapi.yaml.")
+    target = parser.add_mutually_exclusive_group(required=True)
+    target.add_argument("--base-url", metavar="URL", help="the server to judge")
+    target.add_argument("--app", metavar="MODULE:FACTORY", help="an in-process ASGI app instead")
+    parser.add_argument("--api-key", metavar="KEY", help="the tenant to test with")
+    parser.add_argument("--api-key-2", metavar="KEY", help="a second tenant: isolation tests")
+    parser.add_argument("--junit-xml", metavar="FILE", help="write JUnit XML to FILE")
+    parser.add_argument("--report-json", metavar="FILE", help="write the verdicts as JSON")
+    parser.add_argument("--max-examples", metavar="N", type=int,
+                        help="Hypothesis examples per property (default: each test's own)")
+    parser.add_argument("--max-requests", metavar="N", type=int,
+                        help="request budget of the run (default 20000)")
+    parser.add_argument("-k", metavar="EXPR", dest="keyword", help="only tests matching EXPR")
+    parser.add_argument("--no-slow", action="store_true",
+                        help="skip the black-box queue tests that send 10,000-item batches")
+    parser.add_argument("--strict-assumptions", action="store_true",
+                        help="exit 1 when an assumption (A rule) differs, too")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="show pytest's own output (progress, tracebacks)")
+    return parser
+
+
+def _preflight(base_url: str, api_key: str) -> str | None:
+    """Why the server cannot be judged (unreachable, key refused), or None."""
+    try:
+        response = httpx.get(f"{base_url.rstrip('/')}/ops", headers={"API-Key": api_key},
+                             timeout=15.0)
+    except httpx.HTTPError as error:
+        return f"cannot reach {base_url}: {type(error).__name__}: {error or 'no answer'}"
+    if response.status_code == 401:
+        return f"{base_url} refused the API key (401): check --api-key"
+    return None
+
+
+class _Capture:
+    """A pytest plugin object that keeps the run's record for the CLI."""
+
+    def __init__(self, target: str) -> None:
+        self.record = RunRecord(target=target, rules=default_contract().rules)
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.stash[RECORD] = self.record
+
+
+def _pytest_args(options: argparse.Namespace, workdir: Path) -> list[str]:
+    ini = workdir / "pytest.ini"
+    ini.write_text("[pytest]\n", encoding="utf-8")
+    args = ["--pyargs", "contracts.conformance", "-c", str(ini), "--rootdir", str(workdir),
+            "-p", "no:cacheprovider", "-W", "ignore::DeprecationWarning"]
+    if options.base_url:
+        args += ["--wesog-base-url", options.base_url]
+    else:
+        args += ["--wesog-app", options.app]
+    pairs: list[tuple[str, Any]] = [
+        ("--wesog-api-key", options.api_key), ("--wesog-api-key-2", options.api_key_2),
+        ("--wesog-max-examples", options.max_examples),
+        ("--wesog-max-requests", options.max_requests),
+        ("--junitxml", options.junit_xml), ("-k", options.keyword),
+    ]
+    args += [item for name, value in pairs if value is not None for item in (name, str(value))]
+    if options.no_slow:
+        args += ["-m", "not slow"]
+    args += ["-q", "--tb=short"] if options.verbose else ["-p", "no:terminal"]
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        options = _parser().parse_args(argv)
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
+    if options.base_url and not options.api_key:
+        return _usage("--base-url needs --api-key")
+    for name in ("max_examples", "max_requests"):
+        value = getattr(options, name)
+        if value is not None and value < 1:
+            return _usage(f"--{name.replace('_', '-')} must be at least 1")
+    if options.app:
+        try:
+            find_app(options.app)
+        except pytest.UsageError as error:
+            return _usage(str(error))
+    if options.base_url:
+        problem = _preflight(options.base_url, options.api_key)
+        if problem:
+            print(f"{_PROG}: {problem}", file=sys.stderr)
+            return 2
+    capture = _Capture(options.base_url or f"in-process {options.app}")
+    with tempfile.TemporaryDirectory(prefix="wesog-contracts-") as workdir:
+        code = pytest.main(_pytest_args(options, Path(workdir)), plugins=[capture])
+    record = capture.record
+    if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR) or not record.tests:
+        why = "no test was selected" if code == pytest.ExitCode.NO_TESTS_COLLECTED else (
+            f"pytest stopped ({pytest.ExitCode(code).name.lower().replace('_', ' ')})")
+        return _usage(why)
+    if not options.verbose:
+        print(record.format_summary())
+    if options.report_json:
+        Path(options.report_json).write_text(json.dumps(record.to_json(), indent=2) + "\n",
+                                             encoding="utf-8")
+    exit_code = record.exit_code(strict_assumptions=options.strict_assumptions)
+    bad = [v.rule for v in record.verdicts() if v.verdict in ("violated", "differs")]
+    outcome = "fail" if exit_code else "pass"
+    print(f"{_PROG}: {outcome}" + (f" ({', '.join(bad)} not as the contract says)" if bad else ""))
+    return exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

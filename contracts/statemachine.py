@@ -1,0 +1,289 @@
+"""A Hypothesis state machine that drives a server and the reference model side by side.
+
+Rules send batches and single-image calls in every mode, poll operations, read images, list
+and cancel operations, and send invalid requests; every answer is checked by the client
+(`contracts.checks`), every finished operation is compared with the model's prediction (an
+`@invariant`), and at the end of each run every image the run touched is read back and
+compared with the model.
+
+The model stays exact without controlling the server's queue: operations of one tenant run in
+queue order, so while nothing urgent is pending the queue order is the send order; an urgent
+operation is sent only once every earlier one has finished, and only the last pending
+operation is ever cancelled.
+
+    machine = make_state_machine(client)
+    run_state_machine_as_test(machine, settings=settings(max_examples=20))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+
+from contracts.client import WesogClient
+from contracts.exchange import Exchange, fail, state_of
+from contracts.model import KINDS, ImageModel, Kind, Outcome, image_fields
+from contracts.strategies import (
+    batches,
+    image_ids,
+    images,
+    invalid_requests,
+    partial_images,
+    query_flags,
+)
+
+__all__ = [
+    "WesogStateMachine",
+    "check_image",
+    "check_outcome",
+    "expect_accepted",
+    "make_state_machine",
+]
+
+_POOL = 4
+_SLOTS = st.sampled_from([str(i) for i in range(_POOL)])
+_METHODS: Mapping[Kind, str] = {"add": "POST", "put": "PUT", "patch": "PATCH", "del": "DELETE"}
+
+
+def expect_accepted(exchange: Exchange) -> Mapping[str, Any]:
+    """The operation of a valid mutation's answer; any other status breaks a rule."""
+    if exchange.status in (200, 202) and isinstance(exchange.body, Mapping):
+        return exchange.body
+    rule = {422: "A9", 413: "A11", 401: "A10"}.get(exchange.status, "OAS")
+    return fail(exchange, rule, "valid mutation refused", "a valid mutation creates an operation",
+         expected="200 or 202", got=exchange.status)
+
+
+def check_outcome(exchange: Exchange, op: Mapping[str, Any], outcome: Outcome) -> None:
+    """A finished operation did what the model predicted: the same items failed (D1-D3, A3)."""
+    errors = op.get("errors")
+    failed = {e.get("id") for e in errors if isinstance(e, Mapping)} if isinstance(
+        errors, list) else set()
+    predicted = set(outcome.failing)
+    if failed != predicted:
+        index = min(i for i in failed ^ predicted if isinstance(i, int))
+        item = outcome.items[index] if index < len(outcome.items) else None
+        what = "fails" if index in predicted else "succeeds"
+        fail(exchange, outcome.rule_for_item(index), "item outcome differs from the model",
+             f"item {index} ({item.image_id if item else '?'}) {what} in "
+             f"{'strict' if outcome.strict else 'relaxed'} {outcome.kind}",
+             expected=sorted(predicted), got=sorted(i for i in failed if isinstance(i, int)))
+    if op.get("num_bad") != outcome.num_bad or op.get("num_good") != outcome.num_good:
+        fail(exchange, "A2", "counts differ from the model", "num_good and num_bad",
+             expected=(outcome.num_good, outcome.num_bad),
+             got=(op.get("num_good"), op.get("num_bad")))
+
+
+def _same(record: Mapping[str, Any], wanted: Mapping[str, Any]) -> bool:
+    return all(record.get(name) == wanted.get(name) for name in image_fields())
+
+
+def check_image(
+    exchange: Exchange, image_id: str, allowed: list[Mapping[str, Any] | None], rule: str
+) -> None:
+    """`GET /imgs/{id}` shows one of the `allowed` states of the image (None: absent)."""
+    if exchange.status == 404:
+        if None not in allowed:
+            fail(exchange, rule, "image missing", f"{image_id} must exist", expected=200, got=404)
+        return
+    body = exchange.body if isinstance(exchange.body, Mapping) else {}
+    if exchange.status != 200:
+        fail(exchange, "OAS", "image read failed", f"GET {image_id}", expected=200,
+             got=exchange.status)
+    if not any(state is not None and _same(body, state) for state in allowed):
+        wanted = next((state for state in allowed if state is not None), None)
+        if wanted is None:
+            fail(exchange, rule, "image should not exist", f"{image_id} must be absent",
+                 expected=404, got=200)
+        differs = {k: body.get(k) for k in image_fields() if body.get(k) != wanted.get(k)}
+        fail(exchange, rule, "image differs from the model", f"{image_id}: {sorted(differs)}",
+             expected={k: wanted.get(k) for k in differs}, got=differs)
+
+
+@dataclass(eq=False)
+class _Pending:
+    op_id: int
+    outcome: Outcome
+    exchange: Exchange
+
+
+class WesogStateMachine(RuleBasedStateMachine):
+    """Random sequences of mutations, polls, reads, lists and cancels, against the model."""
+
+    client: ClassVar[WesogClient]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids = [self.client.new_id("sm") for _ in range(_POOL)]
+        self.model = ImageModel()
+        self.pending: list[_Pending] = []
+        self.created: list[int] = []
+        self.sent: list[_Pending] = []
+        self.last_rule: dict[str, str] = {}
+
+    # -- sending -------------------------------------------------------------------------
+
+    def _send(self, kind: Kind, path: str, body: Any, items: Sequence[Mapping[str, Any]],
+              query: Mapping[str, str]) -> None:
+        json_body: Any = {} if body is None else body
+        if kind == "del" and path != "/imgs":
+            exchange = self.client.request("DELETE", path, query=query)
+        else:
+            exchange = self.client.request(_METHODS[kind], path, query=query, json_body=json_body)
+        op = expect_accepted(exchange)
+        op_id = op.get("op_id")
+        if not isinstance(op_id, int):
+            fail(exchange, "A5", "no op_id", "a mutation answers with its op_id", got=op)
+        outcome = self.model.apply(kind, items, strict=bool(exchange.params.get("strict")))
+        for item in items:
+            self.last_rule[str(item["id"])] = outcome.state_rule
+        self.created.append(op_id)
+        pending = _Pending(op_id, outcome, exchange)
+        self.sent.append(pending)
+        if op.get("is_finished") is True:
+            self._finished(pending, op, exchange)
+        else:
+            self.pending.append(pending)
+
+    def _prepare(self, query: dict[str, str]) -> dict[str, str]:
+        exchange_params = self.client.contract.endpoint("createImages").parse_query(query)[0]
+        if exchange_params.get("urgent"):
+            self.settle()  # an urgent operation overtakes the queue: let the queue drain first
+        return query
+
+    def _slot(self, slot: str) -> str:
+        return self.ids[int(slot)]
+
+    @rule(data=st.data(), kind=st.sampled_from(KINDS), query=query_flags())
+    def batch(self, data: st.DataObject, kind: Kind, query: dict[str, str]) -> None:
+        items = [{**item, "id": self._slot(item["id"])}
+                 for item in data.draw(batches(kind, ids=_SLOTS, max_size=5))]
+        self._send(kind, "/imgs", items, items, self._prepare(query))
+
+    @rule(data=st.data(), kind=st.sampled_from(KINDS), slot=_SLOTS, query=query_flags())
+    def single(self, data: st.DataObject, kind: Kind, slot: str, query: dict[str, str]) -> None:
+        image_id = self._slot(slot)
+        body: Any = None
+        if kind in ("add", "put"):
+            body = data.draw(images(with_id=False))
+        elif kind == "patch":
+            body = data.draw(partial_images(with_id=False))
+        item = {**(body or {}), "id": image_id}
+        self._send(kind, self.client.image_path(image_id), body, [item], self._prepare(query))
+
+    @rule(data=st.data())
+    def invalid(self, data: st.DataObject) -> None:
+        ids = image_ids(prefix=f"{self.client.prefix}bad-", max_size=4)
+        request = data.draw(invalid_requests(ids=ids))
+        exchange = self.client.request(request.method, request.path, query=request.query,
+                                       content=request.body)
+        if exchange.status != request.status:
+            fail(exchange, "A9", "invalid request not refused", request.defect,
+                 expected=request.status, got=exchange.status)
+
+    # -- observing -----------------------------------------------------------------------
+
+    def _finished(self, pending: _Pending, op: Mapping[str, Any], exchange: Exchange) -> None:
+        if state_of(op) == "cancelled":
+            fail(exchange, "D6", "operation never ran", "only a cancel stops an operation",
+                 expected="finished after running", got=op)
+        check_outcome(exchange, op, pending.outcome)
+
+    @precondition(lambda self: bool(self.pending))
+    @rule(data=st.data())
+    def poll(self, data: st.DataObject) -> None:
+        pending = data.draw(st.sampled_from(self.pending))
+        self.client.get_operation(pending.op_id)
+        self.check_known_finished()
+
+    @rule(slot=_SLOTS)
+    def read(self, slot: str) -> None:
+        image_id = self._slot(slot)
+        chain: list[Mapping[str, Mapping[str, Any]]] = [self.model.images]
+        if self.pending:
+            # Any state from before the first unfinished operation to after the last one sent.
+            first = self.sent.index(self.pending[0])
+            chain = [self.pending[0].outcome.before,
+                     *(sent.outcome.after for sent in self.sent[first:])]
+        allowed = [states.get(image_id) for states in chain]
+        check_image(self.client.get_image(image_id), image_id, allowed, "D5")
+
+    @rule()
+    def list_operations(self) -> None:
+        exchange = self.client.list_operations()
+        listed = [s.op_id for s in exchange.operations() if s.op_id in set(self.created)]
+        if listed != sorted(listed, key=self.created.index):
+            fail(exchange, "A6", "not in creation order", "GET /ops lists the oldest first",
+                 expected=[i for i in self.created if i in listed], got=listed)
+        self.check_known_finished()
+
+    @rule(data=st.data())
+    def cancel(self, data: st.DataObject) -> None:
+        if self.pending and self.pending[-1] is self.sent[-1]:
+            # Only the last operation sent: no later prediction rests on it.
+            last = self.pending[-1]
+            exchange = self.client.cancel(last.op_id)
+            if exchange.status == 200:
+                self.pending.pop()
+                self.sent.pop()
+                self.model.images = {k: dict(v) for k, v in last.outcome.before.items()}
+            elif exchange.status != 409:
+                fail(exchange, "A8", "cancel answered neither 200 nor 409", "cancel a queued op",
+                     expected="200 or 409", got=exchange.status)
+            return
+        if self.created and not self.pending:
+            op_id = data.draw(st.sampled_from(self.created))
+            exchange = self.client.cancel(op_id)
+            was = self.client.log.latest(op_id)
+            if exchange.status != 409 and not (exchange.status == 200 and was is not None
+                                               and state_of(was) == "cancelled"):
+                fail(exchange, "A8", "finished operation cancelled", "a started one is 409",
+                     expected=409, got=exchange.status)
+
+    @rule()
+    def settle(self) -> None:
+        for pending in list(self.pending):
+            self.client.wait_finished(pending.op_id)
+        self.check_known_finished()
+
+    @invariant()
+    def operations_run_in_queue_order(self) -> None:
+        """Once an operation is seen finished, every one sent before it has finished (D6)."""
+        finished = [i for i, sent in enumerate(self.sent)
+                    if (self.client.log.latest(sent.op_id) or {}).get("is_finished") is True]
+        for pending in [p for p in self.pending if finished and self.sent.index(p) < finished[-1]]:
+            exchange = self.client.get_operation(pending.op_id)
+            op = exchange.body if isinstance(exchange.body, Mapping) else {}
+            if op.get("is_finished") is not True:
+                later = self.sent[finished[-1]].op_id
+                fail(exchange, "D6", "queue order", f"operation {later}, sent later, has finished",
+                     expected="finished", got=state_of(op))
+        self.check_known_finished()
+
+    @invariant()
+    def check_known_finished(self) -> None:
+        """Every operation seen finished did what the model predicted."""
+        still = []
+        for pending in self.pending:
+            op = self.client.log.latest(pending.op_id)
+            if op is not None and op.get("is_finished") is True:
+                self._finished(pending, op, pending.exchange)
+            else:
+                still.append(pending)
+        self.pending = still
+
+    def teardown(self) -> None:
+        self.settle()
+        for image_id in self.ids:
+            exchange = self.client.get_image(image_id)
+            rule = self.last_rule.get(image_id, "D5")
+            check_image(exchange, image_id, [self.model.get(image_id)], rule)
+
+
+def make_state_machine(client: WesogClient) -> type[WesogStateMachine]:
+    """A state machine class bound to `client` (Hypothesis instantiates it without arguments)."""
+    return type("WesogStateMachineRun", (WesogStateMachine,), {"client": client})

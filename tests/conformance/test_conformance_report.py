@@ -1,0 +1,56 @@
+"""Verdicts per rule, the exit code, the summary and the JSON report."""
+
+from __future__ import annotations
+
+from contracts.exchange import Exchange
+from contracts.report import RunRecord, TestRecord
+
+RULES = {"D1": {"kind": "documented", "summary": "strict add"},
+         "A2": {"kind": "assumption", "summary": "errors"},
+         "A6": {"kind": "assumption", "summary": "order"}}
+
+
+def record(*tests: TestRecord) -> RunRecord:
+    run = RunRecord(target="http://x", rules=RULES)
+    for test in tests:
+        run.add(test)
+    return run
+
+
+def test_verdicts_follow_the_rule_a_failure_names() -> None:
+    run = record(
+        TestRecord("t1", "passed", ("D1", "A2")),
+        TestRecord("t2", "failed", ("D1", "A2"), "[A2] boom", violated_rule="A2"),
+        TestRecord("t3", "skipped", ("A6",), "needs --wesog-api-key-2"),
+    )
+    verdicts = {v.rule: v for v in run.verdicts()}
+    assert [v.rule for v in run.verdicts()] == ["OAS", "D1", "A2", "A6"]
+    assert (verdicts["D1"].verdict, verdicts["A2"].verdict) == ("holds", "differs")
+    assert verdicts["A2"].evidence == "[A2] boom"
+    assert (verdicts["A6"].verdict, verdicts["A6"].evidence) == (
+        "skipped", "needs --wesog-api-key-2")
+    assert verdicts["OAS"].verdict == "holds"
+    assert run.exit_code() == 0
+    assert run.exit_code(strict_assumptions=True) == 1
+
+
+def test_an_untyped_failure_counts_against_every_rule_of_its_test() -> None:
+    run = record(TestRecord("t", "failed", ("D1",), "KeyError: 'op_id'"))
+    assert {v.rule: v.verdict for v in run.verdicts()}["D1"] == "violated"
+    assert run.exit_code() == 1
+
+
+def test_the_summary_has_a_row_per_rule_and_the_coverage() -> None:
+    run = record(TestRecord("t", "passed", ("D1",)))
+    run.coverage.record(Exchange.of("POST", "/imgs", 202, query={"urgent": "1"},
+                                    request_body=[{"id": "a", "src": "s"}]))
+    run.coverage.record(Exchange.of("GET", "/ops", 401))
+    lines = run.format_summary().splitlines()
+    assert lines[0].startswith("wesog-contracts: http://x: 1 tests (1 passed, 0 failed")
+    assert [line.split()[0] for line in lines[2:6]] == ["OAS", "D1", "A2", "A6"]
+    assert "  createImages      202 (async relaxed urgent x1)" in lines
+    assert "  listOperations    401 (x1)" in lines
+    report = run.to_json()
+    assert report["coverage"][0] == {"endpoint": "createImages", "status": 202,
+                                     "mode": "async relaxed urgent", "count": 1}
+    assert [r["verdict"] for r in report["rules"]] == ["holds", "holds", "skipped", "skipped"]

@@ -1,0 +1,114 @@
+"""The shipped suite, run as a user runs it (`pytest --pyargs contracts.conformance`): the
+unbroken fake passes every test, and every mutant in `wesog_mutants` is caught."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from wesog_mutants import MUTANTS
+
+# Few examples and a short shrink: the project's CI runs this suite two dozen times. Nothing
+# sleeps: the fake's clock is virtual and the suite is told to fail rather than wait.
+LEAN = ["--pyargs", "contracts.conformance", "-p", "no:cacheprovider", "--wesog-forbid-sleep",
+        "--wesog-max-examples", "5", "--wesog-shrink-seconds", "5"]
+
+
+def run_suite(pytester: pytest.Pytester, app: str, *extra: str
+              ) -> tuple[pytest.RunResult, dict[str, Any]]:
+    report = pytester.path / "report.json"
+    result = pytester.runpytest_inprocess(*LEAN, "--wesog-app", f"wesog_mutants:{app}",
+                                          "--wesog-report-json", str(report), *extra)
+    return result, json.loads(report.read_text()) if report.exists() else {}
+
+
+def test_the_unbroken_fake_passes_every_test(pytester: pytest.Pytester) -> None:
+    result, report = run_suite(pytester, "fake", "--wesog-api-key-2", "k2")
+    assert result.ret == 0, result.stdout.str()[-3000:]
+    assert {r["rule"]: r["verdict"] for r in report["rules"]} == {
+        r["rule"]: "holds" for r in report["rules"]
+    }
+    skipped = [t for t in report["tests"] if t["outcome"] == "skipped"]
+    assert {t["nodeid"].split("::")[-1] for t in skipped} == {
+        "test_urgent_operations_go_to_the_head_black_box",
+        "test_a_queued_operation_can_be_cancelled_black_box",
+    }
+    assert all(t["message"].startswith("inconclusive") for t in skipped)
+    exercised = {(c["endpoint"], c["status"]) for c in report["coverage"]}
+    # What the example tests exercise every time (the properties add more, at random).
+    assert {("createImages", 202), ("cancelOperation", 200), ("getOperation", 404),
+            ("createImages", 401), ("listOperations", 401), ("createImages", 413),
+            ("cancelOperation", 409), ("replaceImage", 200)} <= exercised
+    assert "wesog contract summary" in result.stdout.str()
+
+
+def test_there_are_at_least_fifteen_mutants_each_breaking_a_rule() -> None:
+    assert len(MUTANTS) >= 15
+    assert {rule for _, rule in MUTANTS.values()} >= {"D1", "D4", "D5", "D6", "D8", "D9", "A2"}
+
+
+@pytest.mark.parametrize("name", sorted(MUTANTS))
+def test_every_mutant_is_caught(pytester: pytest.Pytester, name: str) -> None:
+    result, report = run_suite(pytester, name, "--wesog-api-key-2", "k2", "-x",
+                               "-m", "not slow")
+    failed = [t for t in report.get("tests", []) if t["outcome"] == "failed"]
+    assert failed, f"the mutant {name} survived the suite"
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    # The failure names a rule (a typed ContractViolation), not a crash of the suite.
+    assert failed[0]["violated_rule"], failed[0]["message"]
+
+
+def test_the_admin_tests_are_skipped_with_a_reason_on_a_server_without_one(
+    pytester: pytest.Pytester,
+) -> None:
+    result, report = run_suite(pytester, "no_admin", "-m", "mock_only")
+    assert result.ret == 0
+    reasons = {t["message"] for t in report["tests"]}
+    assert reasons == {"needs the fake's admin API (GET /_mock/health did not answer)"}
+    verdicts = {r["rule"]: r["verdict"] for r in report["rules"]}
+    assert verdicts["A14"] == "skipped"
+
+
+def test_tenant_isolation_needs_a_second_key(pytester: pytest.Pytester) -> None:
+    result, report = run_suite(pytester, "fake", "-k", "tenants")
+    assert result.ret == 0
+    assert {t["message"] for t in report["tests"]} == {
+        "tenant isolation needs a second tenant: --wesog-api-key-2 KEY"
+    }
+
+
+def test_the_suite_needs_a_server(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest_inprocess("--pyargs", "contracts.conformance",
+                                          "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*contracts.conformance needs a server*"])
+
+
+def test_the_options_are_registered_by_the_entry_point(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest_inprocess("--help")
+    result.stdout.fnmatch_lines(["*--wesog-base-url=URL*", "*--wesog-app=MODULE:FACTORY*",
+                                 "*--wesog-api-key-2=KEY*", "*--wesog-max-requests=N*"])
+
+
+def test_a_wrong_app_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest_inprocess(*LEAN, "--wesog-app", "no_such_module:app")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+
+
+def test_the_plugin_imports_nothing_heavy() -> None:
+    source = Path(__import__("contracts.conformance.plugin").conformance.plugin.__file__)
+    imports = [line for line in source.read_text().splitlines()
+               if line.startswith(("import ", "from "))]
+    assert imports == ["from __future__ import annotations", "import pytest"]
+
+
+def test_a_spent_budget_skips_the_rest(pytester: pytest.Pytester) -> None:
+    result, report = run_suite(pytester, "fake", "--wesog-max-requests", "150")
+    assert result.ret == 0
+    skipped = [t for t in report["tests"] if t["outcome"] == "skipped"]
+    assert skipped
+    assert all("request budget is spent" in t["message"] or "inconclusive" in t["message"]
+               for t in skipped)
+    assert report["notes"][-1].startswith("1")  # "1xx requests sent (budget 150, ...)"

@@ -1,0 +1,268 @@
+"""Deliberately broken variants of the fake, built from the outside: ASGI wrappers around an
+unchanged `create_app()` that rewrite requests and answers, each breaking one rule.
+
+Every factory here is an import string for the suite: `--wesog-app wesog_mutants:put_merges`.
+`MUTANTS` maps each name to the rule it breaks; the project's tests require the suite to catch
+every one, and the unbroken `fake` (a virtual clock, so nothing ever sleeps) to pass.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from mutant_base import Ans, Mutant, Req, fake, ops_in
+
+from wesog_mock import MockConfig, create_app
+
+__all__ = ["MUTANTS", "fake", "no_admin"]
+
+
+class StrictAddOverwrites(Mutant):
+    async def handle(self, req: Req) -> Ans:
+        if req.method == "POST" and req.flag("strict"):
+            ans = await self.forward(req.with_flag("strict", False))
+            document = ans.json()
+            for op in ops_in(document):
+                op["do_strict"] = True
+            return ans.with_json(document) if document is not None else ans
+        return await self.forward(req)
+
+
+class RelaxedAddRefuses(Mutant):
+    async def handle(self, req: Req) -> Ans:
+        if req.method == "POST" and req.is_mutation and not req.flag("strict"):
+            ans = await self.forward(req.with_flag("strict", True))
+            document = ans.json()
+            for op in ops_in(document):
+                op["do_strict"] = False
+            return ans.with_json(document) if document is not None else ans
+        return await self.forward(req)
+
+
+class HalfCommit(Mutant):
+    """A batch runs as one request per item: the good items stay even when one fails."""
+
+    async def handle(self, req: Req) -> Ans:
+        items = req.json()
+        if req.path != "/imgs" or req.method == "GET" or not isinstance(items, list) \
+                or not 2 <= len(items) <= 100:
+            return await self.forward(req)
+        answers = [await self.forward(replace(req, body=json.dumps([item]).encode())
+                                      .with_flag("wait", True)) for item in items]
+        ops = [a.json() for a in answers]
+        if not all(isinstance(op, dict) and "num_bad" in op for op in ops):
+            return answers[0]
+        first = dict(ops[0])
+        bad = [i for i, op in enumerate(ops) if op["num_bad"]]
+        first.update(num_total=len(items), num_bad=len(bad), num_good=len(items) - len(bad),
+                     all_good=not bad, errors=[{**op["errors"][0], "id": i}
+                                               for i, op in enumerate(ops) if op["errors"]])
+        return answers[0].with_json(first)
+
+
+class PutMerges(Mutant):
+    async def handle(self, req: Req) -> Ans:
+        return await self.forward(replace(req, method="PATCH") if req.method == "PUT" and
+                                  req.is_mutation else req)
+
+
+class PatchIgnoresNull(Mutant):
+    async def handle(self, req: Req) -> Ans:
+        document = req.json()
+        if req.method == "PATCH" and document is not None:
+            items = document if isinstance(document, list) else [document]
+            for item in items:
+                if isinstance(item, dict):
+                    for key in [k for k, v in item.items() if v is None]:
+                        del item[key]
+            req = replace(req, body=json.dumps(document).encode())
+        return await self.forward(req)
+
+
+class FlagsNotEchoed(Mutant):
+    def rewrite_op(self, req: Req, op: dict[str, Any]) -> None:
+        op["do_urgent"] = False
+
+
+class FinishedOperationChanges(Mutant):
+    def __post_init__(self) -> None:
+        self.reads: dict[str, int] = {}
+
+    def rewrite_op(self, req: Req, op: dict[str, Any]) -> None:
+        if req.method == "GET" and req.path.startswith("/ops/") and op.get("is_finished"):
+            self.reads[req.path] = self.reads.get(req.path, 0) + 1
+            op["exec_ms"] = op["exec_ms"] + self.reads[req.path] - 1
+
+
+class OpIdReused(Mutant):
+    def rewrite_op(self, req: Req, op: dict[str, Any]) -> None:
+        if "op_id" in op:
+            op["op_id"] = (op["op_id"] - 1) % 3 + 1
+
+
+class TenantsLeak(Mutant):
+    async def handle(self, req: Req) -> Ans:
+        if req.headers.get("api-key"):
+            req = replace(req, headers={**req.headers, "api-key": "shared"})
+        return await self.forward(req)
+
+
+class MissingKeyAccepted(Mutant):
+    async def handle(self, req: Req) -> Ans:
+        if not req.headers.get("api-key"):
+            req = replace(req, headers={**req.headers, "api-key": "k"})
+        return await self.forward(req)
+
+
+class CountsOffByOne(Mutant):
+    def rewrite_op(self, req: Req, op: dict[str, Any]) -> None:
+        if op.get("is_finished") and op.get("is_started") and op["num_bad"]:
+            op["num_good"] += 1
+
+
+class ErrorsDropped(Mutant):
+    def rewrite_op(self, req: Req, op: dict[str, Any]) -> None:
+        op["errors"] = []
+
+
+class MethodLabelWrong(Mutant):
+    def rewrite_op(self, req: Req, op: dict[str, Any]) -> None:
+        if op.get("method") == "upd":
+            op["method"] = "add"
+
+
+class ValidationIs500(Mutant):
+    def rewrite(self, req: Req, ans: Ans) -> Ans:
+        return ans.with_json({"detail": "Internal Server Error"}, 500) if ans.status == 422 \
+            else ans
+
+
+class UrgentIgnored(Mutant):
+    def __post_init__(self) -> None:
+        self.urgent: set[int] = set()
+
+    async def handle(self, req: Req) -> Ans:
+        urgent = req.is_mutation and req.flag("urgent")
+        ans = await self.forward(req.with_flag("urgent", False) if urgent else req)
+        document = ans.json()
+        if urgent and isinstance(document, dict) and "op_id" in document:
+            self.urgent.add(document["op_id"])
+        return self.rewrite(req, ans)
+
+    def rewrite_op(self, req: Req, op: dict[str, Any]) -> None:
+        op_id = op.get("op_id")
+        if op_id is None and req.path.startswith("/ops/"):
+            op_id = int(req.path.rsplit("/", 1)[1])
+        if op_id in self.urgent:
+            op["do_urgent"] = True
+
+
+class OpIdOnGet(Mutant):
+    def rewrite_op(self, req: Req, op: dict[str, Any]) -> None:
+        if req.method == "GET" and req.path.startswith("/ops/"):
+            op["op_id"] = int(req.path.rsplit("/", 1)[1])
+
+
+class WaitIgnored(Mutant):
+    async def handle(self, req: Req) -> Ans:
+        wait = req.is_mutation and req.flag("wait")
+        ans = await self.forward(req.with_flag("wait", False) if wait else req)
+        document = ans.json()
+        for op in ops_in(document) if wait else []:
+            op["do_wait"] = True
+        return ans.with_json(document) if wait and document is not None else ans
+
+
+class OpsNewestFirst(Mutant):
+    def rewrite(self, req: Req, ans: Ans) -> Ans:
+        document = ans.json()
+        if req.method == "GET" and req.path == "/ops" and isinstance(document, list):
+            return ans.with_json(document[::-1])
+        return ans
+
+
+class CancelOfStartedSucceeds(Mutant):
+    async def handle(self, req: Req) -> Ans:
+        ans = await self.forward(req)
+        if req.method == "DELETE" and req.path.startswith("/ops/") and ans.status == 409:
+            return await self.forward(replace(req, method="GET"))
+        return ans
+
+
+class StaleReads(Mutant):
+    def __post_init__(self) -> None:
+        self.seen: dict[tuple[str, str], Ans] = {}
+
+    async def handle(self, req: Req) -> Ans:
+        if req.method == "GET" and req.path.startswith("/imgs/"):
+            key = (req.headers.get("api-key", ""), req.path)
+            ans = self.seen.get(key) or await self.forward(req)
+            if ans.status == 200:
+                self.seen[key] = ans
+            return ans
+        return await self.forward(req)
+
+
+class TimestampsWithoutMs(Mutant):
+    def rewrite_op(self, req: Req, op: dict[str, Any]) -> None:
+        for name in ("created_at", "started_at", "finished_at"):
+            if isinstance(op.get(name), str):
+                op[name] = op[name][:19] + "Z"
+
+
+class UnknownFieldsRefused(Mutant):
+    async def handle(self, req: Req) -> Ans:
+        items = req.json()
+        if req.is_mutation and isinstance(items, list) and any(
+            isinstance(i, dict) and "titel" in i for i in items
+        ):
+            return Ans(422, [(b"content-type", b"application/json")], json.dumps(
+                {"detail": [{"type": "extra_forbidden", "loc": ["body", 0, "titel"],
+                             "msg": "Extra inputs are not permitted", "input": "x"}]}).encode())
+        return await self.forward(req)
+
+
+MUTANTS: dict[str, tuple[type[Mutant], str]] = {
+    "strict_add_overwrites": (StrictAddOverwrites, "D1"),
+    "relaxed_add_refuses": (RelaxedAddRefuses, "D1"),
+    "half_commit": (HalfCommit, "D5"),
+    "put_merges": (PutMerges, "D4"),
+    "patch_ignores_null": (PatchIgnoresNull, "A1"),
+    "flags_not_echoed": (FlagsNotEchoed, "D9"),
+    "finished_operation_changes": (FinishedOperationChanges, "D9"),
+    "op_id_reused": (OpIdReused, "D6"),
+    "tenants_leak": (TenantsLeak, "D8"),
+    "missing_key_accepted": (MissingKeyAccepted, "A10"),
+    "counts_off_by_one": (CountsOffByOne, "A2"),
+    "errors_dropped": (ErrorsDropped, "A2"),
+    "method_label_wrong": (MethodLabelWrong, "D9"),
+    "validation_is_500": (ValidationIs500, "A9"),
+    "urgent_ignored": (UrgentIgnored, "D6"),
+    "op_id_on_get": (OpIdOnGet, "D8"),
+    "wait_ignored": (WaitIgnored, "D7"),
+    "ops_newest_first": (OpsNewestFirst, "A6"),
+    "cancel_of_started_succeeds": (CancelOfStartedSucceeds, "A8"),
+    "stale_reads": (StaleReads, "D5"),
+    "timestamps_without_ms": (TimestampsWithoutMs, "A7"),
+    "unknown_fields_refused": (UnknownFieldsRefused, "A9"),
+}
+
+
+def _factory(cls: type[Mutant]) -> Callable[[], Mutant]:
+    def make() -> Mutant:
+        return cls()
+
+    make.__name__ = make.__qualname__ = cls.__name__
+    return make
+
+
+# One factory per mutant, so each is an import string: `wesog_mutants:put_merges`.
+globals().update({name: _factory(cls) for name, (cls, _) in MUTANTS.items()})
+
+
+def no_admin() -> Any:
+    """The fake without its admin API: a stand-in for a real server."""
+    return create_app(MockConfig(admin=False))
