@@ -11,20 +11,19 @@ from __future__ import annotations
 
 import socket
 import threading
-from contextlib import AbstractContextManager
 from typing import Any
 
 import httpx
 import respx
 import uvicorn
-from anyio.from_thread import BlockingPortal, start_blocking_portal
 from starlette.applications import Starlette
 
+from contracts.client import InProcessTransport
 from contracts.findings import format_location
 from wesog_mock.config import MockConfig
 from wesog_mock.controller import Controller
 
-__all__ = ["DEFAULT_BASE_URL", "LiveServer", "SyncASGITransport", "WesogFake", "WesogRouter"]
+__all__ = ["DEFAULT_BASE_URL", "LiveServer", "WesogFake", "WesogRouter"]
 
 DEFAULT_BASE_URL = "https://api.wesog.com"
 
@@ -74,51 +73,18 @@ class LiveServer:
         self.stop()
 
 
-class SyncASGITransport(httpx.BaseTransport):
-    """Lets a sync httpx client call an ASGI app in-process (httpx only has an async one).
-
-    The app runs on a private event loop in a helper thread (anyio's blocking portal, as
-    Starlette's TestClient does), started on the first request and stopped by `close()`.
-    """
-
-    def __init__(self, app: Starlette) -> None:
-        self._transport = httpx.ASGITransport(app=app)
-        self._portal_context: AbstractContextManager[BlockingPortal] | None = None
-        self._portal: BlockingPortal | None = None
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        # A sync client's body may be a one-shot iterator: read it, and hand the app bytes.
-        body = request.read()
-        forwarded = httpx.Request(request.method, request.url, headers=request.headers,
-                                  content=body, extensions=request.extensions)
-        answer = await self._transport.handle_async_request(forwarded)
-        content = await answer.aread()
-        return httpx.Response(answer.status_code, headers=answer.headers, content=content,
-                              request=request)
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        if self._portal is None:
-            self._portal_context = start_blocking_portal()
-            self._portal = self._portal_context.__enter__()
-        return self._portal.call(self.handle_async_request, request)
-
-    def close(self) -> None:
-        if self._portal_context is not None:
-            self._portal_context.__exit__(None, None, None)
-            self._portal_context = self._portal = None
-
-
 class WesogRouter(respx.MockRouter):
     """A respx router whose requests to `base_url` are answered by an in-process ASGI app.
 
     Other hosts behave as in any respx router (add routes to it, or they are reported as not
-    mocked). Async clients are answered on their own event loop, sync clients through a
-    `SyncASGITransport`.
+    mocked). Async clients are answered on their own event loop, sync clients through the
+    conformance client's `InProcessTransport` (a private loop in a helper thread).
     """
 
     def __init__(self, app: Starlette, base_url: str = DEFAULT_BASE_URL) -> None:
         super().__init__(assert_all_called=False, assert_all_mocked=True)
-        self._transport = SyncASGITransport(app)
+        self._sync = InProcessTransport(app)
+        self._async = httpx.ASGITransport(app=app)
         self._target = httpx.URL(base_url)
 
     def _is_ours(self, request: httpx.Request) -> bool:
@@ -128,18 +94,20 @@ class WesogRouter(respx.MockRouter):
     def handler(self, request: httpx.Request) -> httpx.Response:
         if not self._is_ours(request):
             return super().handler(request)
-        return self._transport.handle_request(request)
+        return self._sync.handle_request(request)
 
     async def async_handler(self, request: httpx.Request) -> httpx.Response:
         if not self._is_ours(request):
             return await super().async_handler(request)
-        return await self._transport.handle_async_request(request)
+        answer = await self._async.handle_async_request(request)
+        return httpx.Response(answer.status_code, headers=answer.headers,
+                              content=await answer.aread(), request=request)
 
     def stop(self, clear: bool = True, reset: bool = True, quiet: bool = False) -> None:
         try:
             super().stop(clear=clear, reset=reset, quiet=quiet)
         finally:
-            self._transport.close()
+            self._sync.close()
 
 
 class WesogFake:
@@ -187,7 +155,7 @@ class WesogFake:
         """A sync httpx client on the fake, sending `API-Key` (pass `api_key=""` for none)."""
         headers = {**self._headers(api_key), **kwargs.pop("headers", {})}
         if not self._live:
-            kwargs.setdefault("transport", SyncASGITransport(self.app))
+            kwargs.setdefault("transport", InProcessTransport(self.app))
         return httpx.Client(base_url=self.base_url, headers=headers, **kwargs)
 
     def async_client(self, api_key: str | None = None, **kwargs: Any) -> httpx.AsyncClient:
