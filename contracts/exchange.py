@@ -66,13 +66,6 @@ class ContractViolation(AssertionError):
         return text
 
 
-def _fail(exchange: Exchange, rule: str, title: str, message: str, **values: Any) -> None:
-    raise ContractViolation(
-        endpoint=exchange.operation_id, rule=rule, title=title, message=message,
-        exchange=exchange, **values,
-    )
-
-
 def fail(exchange: Exchange, rule: str, title: str, message: str, **values: Any) -> NoReturn:
     """Raise a `ContractViolation` about `exchange` (`expected=` and `got=` are optional)."""
     raise ContractViolation(

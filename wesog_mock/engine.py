@@ -225,10 +225,6 @@ class Engine:
         finish_at = min((_finish_time(op) for op in self._running), default=math.inf)
         return min(finish_at, self._next_start()[1])
 
-    def is_idle(self) -> bool:
-        """Nothing is running and nothing queued can start (held operations may remain)."""
-        return not self._running and self._next_start()[0] is None
-
     def _next_start(self) -> tuple[Operation | None, float]:
         """The operation a free worker takes next, and when: the first ready one in queue
         order, else the one that becomes ready first. One candidate per tenant (its first

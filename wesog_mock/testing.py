@@ -142,10 +142,8 @@ class WesogFake:
         """Forget all state, journal and faults; take the default settings plus `settings`."""
         defaults = MockConfig(clock=self.controller.config.clock).as_dict()
         defaults.pop("clock")
-        self.controller.reset()
+        self.controller.reset()  # everything, the journal and the fault rules included
         self.controller.configure(**{**defaults, **settings})
-        self.controller.journal.clear()
-        self.controller.faults.clear()
 
     def _headers(self, api_key: str | None) -> dict[str, str]:
         key = self.api_key if api_key is None else api_key

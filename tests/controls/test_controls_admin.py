@@ -18,10 +18,6 @@ from wesog_mock.controller import Controller
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
 
 @pytest.fixture
 async def fake() -> AsyncIterator[Fake]:

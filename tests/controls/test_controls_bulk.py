@@ -13,10 +13,6 @@ from wesog_mock import MockConfig, create_app
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
 
 def _batch(count: int, bad_index: int | None = None) -> list[dict[str, object]]:
     items: list[dict[str, object]] = [

@@ -16,10 +16,6 @@ from wesog_mock import ConnectionDropped, FaultError, FaultRule
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
 
 @pytest.fixture
 async def fake() -> AsyncIterator[Fake]:

@@ -16,10 +16,6 @@ from wesog_mock.clock import iso_ms
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
 
 @pytest.fixture
 async def fake() -> AsyncIterator[Fake]:

@@ -14,10 +14,6 @@ from controls_support import Fake, image, serve_in_thread
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
 
 async def test_a_drop_fault_closes_the_connection_without_an_answer() -> None:
     async with Fake() as fake:

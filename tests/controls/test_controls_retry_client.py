@@ -19,10 +19,6 @@ pytestmark = pytest.mark.anyio
 RETRIED = frozenset({429, 500, 502, 503, 504})
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
 
 @pytest.fixture
 async def fake() -> AsyncIterator[Fake]:

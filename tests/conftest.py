@@ -1,4 +1,7 @@
-"""Shared fixtures for the fake's tests: a domain driver and an HTTP driver over ASGI.
+"""Shared fixtures: the anyio backend, and the fake's drivers (domain and HTTP over ASGI).
+
+The suite's one conftest: with no `__init__.py` files, a second `conftest` module would collide
+under mypy, so fixtures that several folders use live here.
 
 Every HTTP reply passes through `FakeServer.call`, which fails the test on a 5xx and checks the
 body against the contract (`openapi.yaml`), so no test can forget to.
