@@ -21,8 +21,8 @@ import pytest
 from contracts.findings import Finding
 from contracts.spec import default_contract
 from wesog_mock import Controller, MockConfig, create_app
-from wesog_mock.batch import BatchKind
-from wesog_mock.operations import Operation, OperationFault
+from wesog_mock.domain.batch import BatchKind
+from wesog_mock.domain.operations import Operation, OperationFault
 
 CONTRACT = default_contract()
 Items: TypeAlias = list[tuple[str, dict[str, Any]]]

@@ -17,13 +17,13 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from wesog_mock.app import create_app
-    from wesog_mock.clock import RealClock, VirtualClock
-    from wesog_mock.config import ConfigError, MockConfig
-    from wesog_mock.controller import ClockError, Controller
-    from wesog_mock.faults import FaultError, FaultRegistry, FaultRule
-    from wesog_mock.journal import Journal, JournalEntry
-    from wesog_mock.middleware import ConnectionDropped
+    from wesog_mock.controls.controller import ClockError, Controller
+    from wesog_mock.controls.faults import FaultError, FaultRegistry, FaultRule
+    from wesog_mock.controls.journal import Journal, JournalEntry
+    from wesog_mock.domain.clock import RealClock, VirtualClock
+    from wesog_mock.domain.config import ConfigError, MockConfig
+    from wesog_mock.http.app import create_app
+    from wesog_mock.http.middleware import ConnectionDropped
 
 __all__ = [
     "ClockError",
@@ -42,19 +42,19 @@ __all__ = [
 ]
 
 _HOMES = {
-    "create_app": "app",
-    "RealClock": "clock",
-    "VirtualClock": "clock",
-    "ConfigError": "config",
-    "MockConfig": "config",
-    "ClockError": "controller",
-    "Controller": "controller",
-    "FaultError": "faults",
-    "FaultRegistry": "faults",
-    "FaultRule": "faults",
-    "Journal": "journal",
-    "JournalEntry": "journal",
-    "ConnectionDropped": "middleware",
+    "create_app": "http.app",
+    "RealClock": "domain.clock",
+    "VirtualClock": "domain.clock",
+    "ConfigError": "domain.config",
+    "MockConfig": "domain.config",
+    "ClockError": "controls.controller",
+    "Controller": "controls.controller",
+    "FaultError": "controls.faults",
+    "FaultRegistry": "controls.faults",
+    "FaultRule": "controls.faults",
+    "Journal": "controls.journal",
+    "JournalEntry": "controls.journal",
+    "ConnectionDropped": "http.middleware",
 }
 
 

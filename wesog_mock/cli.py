@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from wesog_mock.config import MIB, ConfigError, MockConfig
+from wesog_mock.domain.config import MIB, ConfigError, MockConfig
 
 __all__ = ["build_config", "main", "parser"]
 
@@ -169,7 +169,7 @@ def build_config(args: argparse.Namespace) -> MockConfig:
 def _serve(args: argparse.Namespace, config: MockConfig) -> int:
     import uvicorn  # only when serving: `--help` stays fast
 
-    from wesog_mock.app import create_app
+    from wesog_mock.http.app import create_app
 
     if args.log_level not in {"critical", "error", "warning", "info", "debug"}:
         print(f"wesog-mock: --log-level must be critical, error, warning, info or debug, "

@@ -44,7 +44,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def _settings(request: pytest.FixtureRequest) -> dict[str, Any]:
     """The marker's settings, nearest marker winning, checked against MockConfig's fields."""
-    from wesog_mock.config import MockConfig
+    from wesog_mock.domain.config import MockConfig
 
     settings: dict[str, Any] = {}
     for marker in reversed(list(request.node.iter_markers("wesog"))):

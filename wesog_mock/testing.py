@@ -20,8 +20,8 @@ from starlette.applications import Starlette
 
 from contracts.client import InProcessTransport
 from contracts.findings import format_location
-from wesog_mock.config import MockConfig
-from wesog_mock.controller import Controller
+from wesog_mock.controls.controller import Controller
+from wesog_mock.domain.config import MockConfig
 
 __all__ = ["DEFAULT_BASE_URL", "LiveServer", "WesogFake", "WesogRouter"]
 

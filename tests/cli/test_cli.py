@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from wesog_mock.cli import build_config, main, parser
-from wesog_mock.config import MockConfig
+from wesog_mock.domain.config import MockConfig
 
 
 def test_help_explains_every_option(capsys: pytest.CaptureFixture[str]) -> None:

@@ -12,8 +12,8 @@ from openapi_spec_validator import validate
 from starlette.routing import Route
 
 from wesog_mock import MockConfig
-from wesog_mock.admin import admin_openapi_text, admin_routes
-from wesog_mock.controller import Controller
+from wesog_mock.controls.controller import Controller
+from wesog_mock.http.admin import admin_openapi_text, admin_routes
 
 pytestmark = pytest.mark.anyio
 

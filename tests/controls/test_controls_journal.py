@@ -11,7 +11,7 @@ from controls_support import Fake, image
 
 from contracts.spec import default_contract
 from wesog_mock import Journal, JournalEntry
-from wesog_mock.clock import iso_ms
+from wesog_mock.domain.clock import iso_ms
 
 pytestmark = pytest.mark.anyio
 

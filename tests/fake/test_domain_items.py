@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from wesog_mock.batch import WRITE_FIELDS, BatchKind
-from wesog_mock.messages import LANGUAGES
+from wesog_mock.domain.batch import WRITE_FIELDS, BatchKind
+from wesog_mock.domain.messages import LANGUAGES
 
 if TYPE_CHECKING:
     from conftest import Domain, Items, MakeDomain

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from wesog_mock import ClockError, ConfigError, Controller, MockConfig
-from wesog_mock.engine import AlreadyStarted, NotFound
-from wesog_mock.operations import Operation
+from wesog_mock.domain.engine import AlreadyStarted, NotFound
+from wesog_mock.domain.operations import Operation
 
 if TYPE_CHECKING:
     from conftest import Domain, MakeDomain

@@ -289,7 +289,7 @@ def test_loading_the_plugin_imports_nothing_heavy() -> None:
     import sys
 
     heavy = ("starlette", "httpx", "uvicorn", "respx", "yaml", "jsonschema_rs", "anyio",
-             "wesog_mock.app", "contracts.spec")
+             "wesog_mock.http.app", "contracts.spec")
     code = ("import sys, wesog_mock.pytest_plugin; "
             f"print([m for m in {heavy!r} if m in sys.modules])")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

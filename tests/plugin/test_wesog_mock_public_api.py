@@ -8,8 +8,10 @@ import pytest
 
 import wesog_mock
 
-PUBLIC_MODULES = ["wesog_mock", "wesog_mock.testing", "wesog_mock.config", "wesog_mock.faults",
-                  "wesog_mock.journal", "wesog_mock.controller", "wesog_mock.app"]
+PUBLIC_MODULES = [
+    "wesog_mock", "wesog_mock.testing", "wesog_mock.domain.config", "wesog_mock.controls.faults",
+    "wesog_mock.controls.journal", "wesog_mock.controls.controller", "wesog_mock.http.app",
+]
 
 
 @pytest.mark.parametrize("name", PUBLIC_MODULES)
@@ -24,8 +26,8 @@ def test_all_is_sorted_unique_and_importable(name: str) -> None:
 
 
 def test_lazy_names_are_the_real_objects() -> None:
-    from wesog_mock.app import create_app
-    from wesog_mock.config import MockConfig
+    from wesog_mock.domain.config import MockConfig
+    from wesog_mock.http.app import create_app
 
     assert wesog_mock.create_app is create_app
     assert wesog_mock.MockConfig is MockConfig

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from wesog_mock.messages import item_message
+from wesog_mock.domain.messages import item_message
 
 __all__ = [
     "READ_FIELDS",

@@ -12,8 +12,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from wesog_mock.batch import BatchKind, BatchOutcome
-from wesog_mock.clock import iso_ms
+from wesog_mock.domain.batch import BatchKind, BatchOutcome
+from wesog_mock.domain.clock import iso_ms
 
 __all__ = ["METHOD_OF_KIND", "Operation", "OperationFault", "Phase"]
 

@@ -11,7 +11,7 @@ Request faults fire before the route runs, so a request they answer changed noth
   FastAPI shape, `{"detail": "..."}`;
 - `latency`: a delay before the route runs. It is wall time, not the fake's clock: it exists to
   exercise a client's timeouts, and those run on wall time;
-- `drop`: the connection closes without an answer (see `wesog_mock.middleware`).
+- `drop`: the connection closes without an answer (see `wesog_mock.http.middleware`).
 
 Operation faults fire where a valid mutation creates its operation:
 - `hold`: the operation stays queued until released (`Controller.release`);
@@ -33,8 +33,8 @@ from typing import Any, Literal, cast
 
 import anyio
 
-from wesog_mock.config import ConfigError
-from wesog_mock.operations import OperationFault
+from wesog_mock.domain.config import ConfigError
+from wesog_mock.domain.operations import OperationFault
 
 __all__ = [
     "FAULT_KINDS",

@@ -16,12 +16,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from wesog_mock.api import json_response
-from wesog_mock.clock import iso_ms
-from wesog_mock.config import ConfigError
-from wesog_mock.controller import ClockError, Controller
-from wesog_mock.engine import NotFound
-from wesog_mock.faults import FaultError, FaultRule
+from wesog_mock.controls.controller import ClockError, Controller
+from wesog_mock.controls.faults import FaultError, FaultRule
+from wesog_mock.domain.clock import iso_ms
+from wesog_mock.domain.config import ConfigError
+from wesog_mock.domain.engine import NotFound
+from wesog_mock.http.api import json_response
 
 __all__ = ["admin_routes"]
 
@@ -48,7 +48,7 @@ def _int_param(request: Request, name: str, minimum: int = 0) -> int | None:
 @functools.cache
 def admin_openapi_text() -> bytes:
     """The admin API's own OpenAPI 3.1 document, shipped in this package."""
-    return resources.files("wesog_mock").joinpath("admin-openapi.yaml").read_bytes()
+    return resources.files("wesog_mock.http").joinpath("admin-openapi.yaml").read_bytes()
 
 
 class AdminApi:

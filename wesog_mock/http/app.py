@@ -10,11 +10,11 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from contracts.spec import contract_text, default_contract
-from wesog_mock.admin import admin_routes
-from wesog_mock.api import json_response, wesog_routes
-from wesog_mock.config import MockConfig
-from wesog_mock.controller import Controller
-from wesog_mock.middleware import ControlsMiddleware
+from wesog_mock.controls.controller import Controller
+from wesog_mock.domain.config import MockConfig
+from wesog_mock.http.admin import admin_routes
+from wesog_mock.http.api import json_response, wesog_routes
+from wesog_mock.http.middleware import ControlsMiddleware
 
 __all__ = ["create_app"]
 

@@ -27,9 +27,9 @@ import anyio
 import httpx
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from wesog_mock.controller import Controller
-from wesog_mock.faults import OPERATION_FAULT_KEY, FaultRule
-from wesog_mock.journal import PARSED_BODY_KEY
+from wesog_mock.controls.controller import Controller
+from wesog_mock.controls.faults import OPERATION_FAULT_KEY, FaultRule
+from wesog_mock.controls.journal import PARSED_BODY_KEY
 
 __all__ = ["ADMIN_PREFIX", "ConnectionDropped", "ControlsMiddleware"]
 

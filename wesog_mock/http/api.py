@@ -19,12 +19,12 @@ from starlette.routing import Route
 
 from contracts.findings import Finding
 from contracts.spec import Contract, Endpoint, parse_json_body
-from wesog_mock.batch import BatchKind, read_view
-from wesog_mock.controller import Controller
-from wesog_mock.engine import AlreadyStarted, NotFound
-from wesog_mock.faults import OPERATION_FAULT_KEY
-from wesog_mock.journal import PARSED_BODY_KEY
-from wesog_mock.operations import Operation
+from wesog_mock.controls.controller import Controller
+from wesog_mock.controls.faults import OPERATION_FAULT_KEY
+from wesog_mock.controls.journal import PARSED_BODY_KEY
+from wesog_mock.domain.batch import BatchKind, read_view
+from wesog_mock.domain.engine import AlreadyStarted, NotFound
+from wesog_mock.domain.operations import Operation
 
 __all__ = ["json_response", "wesog_routes"]
 

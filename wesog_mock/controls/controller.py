@@ -13,13 +13,13 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from wesog_mock.batch import read_view
-from wesog_mock.clock import RealClock, VirtualClock, iso_ms
-from wesog_mock.config import ConfigError, MockConfig
-from wesog_mock.engine import Engine
-from wesog_mock.faults import FaultRegistry
-from wesog_mock.journal import Journal
-from wesog_mock.operations import Operation
+from wesog_mock.controls.faults import FaultRegistry
+from wesog_mock.controls.journal import Journal
+from wesog_mock.domain.batch import read_view
+from wesog_mock.domain.clock import RealClock, VirtualClock, iso_ms
+from wesog_mock.domain.config import ConfigError, MockConfig
+from wesog_mock.domain.engine import Engine
+from wesog_mock.domain.operations import Operation
 
 __all__ = ["ClockError", "Controller"]
 

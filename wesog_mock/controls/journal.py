@@ -21,8 +21,8 @@ from urllib.parse import parse_qsl
 
 from contracts.findings import Finding
 from contracts.spec import Contract, default_contract
-from wesog_mock.clock import iso_ms
-from wesog_mock.faults import FaultRule
+from wesog_mock.controls.faults import FaultRule
+from wesog_mock.domain.clock import iso_ms
 
 __all__ = [
     "PARSED_BODY_KEY",

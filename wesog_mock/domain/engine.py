@@ -19,10 +19,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from wesog_mock.batch import BatchKind, Record, evaluate_batch, new_record
-from wesog_mock.clock import Clock
-from wesog_mock.config import MockConfig
-from wesog_mock.operations import Operation, OperationFault
+from wesog_mock.domain.batch import BatchKind, Record, evaluate_batch, new_record
+from wesog_mock.domain.clock import Clock
+from wesog_mock.domain.config import MockConfig
+from wesog_mock.domain.operations import Operation, OperationFault
 
 __all__ = ["AlreadyStarted", "Engine", "NotFound", "Tenant"]
 
