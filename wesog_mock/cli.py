@@ -12,13 +12,12 @@ import signal
 import socket
 import sys
 from collections.abc import Callable, Mapping, Sequence
+from importlib import metadata
 from typing import Any
 
-from wesog_mock.domain.config import MIB, ConfigError, MockConfig
+from wesog_mock.domain.config import ENV_PREFIX, ConfigError, MockConfig, settings
 
 __all__ = ["build_config", "main", "parser"]
-
-ENV_PREFIX = "WESOG_MOCK_"
 
 _DESCRIPTION = """\
 Serve a fake Wesog Search image API from memory: every endpoint of the contract
@@ -26,8 +25,9 @@ Serve a fake Wesog Search image API from memory: every endpoint of the contract
 all-or-nothing batches, sync and async calls, and an admin API under /_mock/ to reset,
 seed, inspect, move the virtual clock and inject faults.
 
-Every option can also be set by an environment variable: --item-ms is WESOG_MOCK_ITEM_MS,
---api-key is WESOG_MOCK_API_KEYS (comma-separated). A flag wins over its variable.
+Every option can also be set by an environment variable, named after it in its help:
+--item-ms is WESOG_MOCK_ITEM_MS, --api-key is WESOG_MOCK_API_KEYS (comma-separated), a
+switch such as --no-admin is WESOG_MOCK_NO_ADMIN=1. A flag wins over its variable.
 """
 
 _EPILOG = """\
@@ -41,129 +41,123 @@ examples:
 """
 
 
-def _non_negative(text: str) -> float:
-    value = float(text)
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a number >= 0, not {text!r}")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 1, not {text!r}")
-    return value
-
-
 def _port(text: str) -> int:
     value = int(text)
     if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"must be a port from 0 to 65535, not {text!r}")
+        raise ValueError(f"must be a port from 0 to 65535, not {text!r}")
     return value
 
 
-def _flag(text: str) -> bool:
-    lowered = text.strip().lower()
-    if lowered in {"1", "true", "yes", "on"}:
-        return True
-    if lowered in {"0", "false", "no", "off", ""}:
-        return False
-    raise argparse.ArgumentTypeError(f"must be true or false, not {text!r}")
+def _log_level(text: str) -> str:
+    if text not in _LOG_LEVELS:
+        raise ValueError(f"must be one of {', '.join(_LOG_LEVELS)}, not {text!r}")
+    return text
 
 
-# (flag, destination, type, default, help). The variable is WESOG_MOCK_<DESTINATION>.
-_OPTIONS: list[tuple[str, str, Callable[[str], Any], Any, str]] = [
-    ("--host", "host", str, "127.0.0.1", "interface to listen on (default: %(default)s)"),
-    ("--port", "port", _port, 8080, "port to listen on; 0 picks a free one (default: %(default)s)"),
-    ("--clock", "clock", str, "real",
-     "real: wall time; virtual: time moves only through the admin API (default: %(default)s)"),
-    ("--queue-delay-ms", "queue_delay_ms", _non_negative, 0.0,
-     "time an operation waits in the queue before it may start (default: %(default)s)"),
-    ("--item-ms", "item_ms", _non_negative, 0.0,
-     "time each item takes once an operation runs (default: %(default)s)"),
-    ("--jitter-ms", "jitter_ms", _non_negative, 0.0,
-     "up to this much random extra delay, drawn from --seed (default: %(default)s)"),
-    ("--seed", "seed", int, None, "seed for jitter and probabilistic faults (default: random)"),
-    ("--workers", "workers", _positive_int, 1,
-     "operations running at once, never two of one tenant (default: %(default)s)"),
-    ("--sync-timeout-s", "sync_timeout_s", _non_negative, 30.0,
-     "how long wait=true waits before answering 202 instead (default: %(default)s)"),
-    ("--max-batch", "max_batch", _positive_int, 10_000,
-     "items per batch; more answers 413 (default: %(default)s)"),
-    ("--max-body-mb", "max_body_mb", _non_negative, 64.0,
-     "request body size in MiB; more answers 413 (default: %(default)s)"),
-    ("--max-finished-ops", "max_finished_ops", _positive_int, 10_000,
-     "finished operations kept per tenant (default: %(default)s)"),
-    ("--journal-size", "journal_size", _positive_int, 1000,
-     "requests kept in the journal (GET /_mock/requests) (default: %(default)s)"),
-    ("--log-level", "log_level", str, "info",
-     "critical, error, warning, info or debug; info logs each request (default: %(default)s)"),
+_LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
+
+# The server's own options, which are not settings of the fake (MockConfig's are generated).
+_SERVER_OPTIONS: list[tuple[str, Callable[[str], Any], Any, str, str]] = [
+    ("host", str, "127.0.0.1", "HOST", "interface to listen on"),
+    ("port", _port, 8080, "PORT", "port to listen on; 0 picks a free one"),
+    ("log_level", _log_level, "info", "LEVEL",
+     "critical, error, warning, info or debug; info logs each request"),
 ]
 
 
-_METAVARS = {"clock": "{real,virtual}", "log_level": "LEVEL", "host": "HOST", "port": "PORT"}
+def _argument_type(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    """`parse` for argparse: its ValueError becomes argparse's one-line error."""
+    def read(text: str) -> Any:
+        try:
+            return parse(text)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+    read.__name__ = getattr(parse, "__name__", "value").lstrip("_")
+    return read
+
+
+def _from_env(root: argparse.ArgumentParser, env: Mapping[str, str], name: str,
+              parse: Callable[[str], Any], default: Any) -> Any:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    try:
+        return parse(raw)
+    except ValueError as error:
+        root.error(f"{name}={raw!r}: {error}")
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, tuple):
+        return ", ".join(value) or "none"
+    return "random" if value is None else str(value)
 
 
 def parser(environ: Mapping[str, str] | None = None) -> argparse.ArgumentParser:
-    """The CLI's parser, with defaults taken from `environ` (WESOG_MOCK_* variables)."""
+    """The CLI's parser, with defaults taken from `environ` (WESOG_MOCK_* variables).
+
+    One option per MockConfig field, generated from the field's declaration, plus the
+    server's own (host, port, log level)."""
     env = os.environ if environ is None else environ
     root = argparse.ArgumentParser(
         prog="wesog-mock", description="A local fake of the Wesog Search image API.",
     )
+    root.add_argument("--version", action="version", version=f"wesog-mock {_version()}")
     commands = root.add_subparsers(dest="command", metavar="COMMAND")
     serve = commands.add_parser(
         "serve", help="serve the fake API", description=_DESCRIPTION, epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    for flag, dest, kind, default, text in _OPTIONS:
-        raw = env.get(ENV_PREFIX + dest.upper())
-        value = default
-        if raw is not None:
-            try:
-                value = kind(raw)
-            except (ValueError, argparse.ArgumentTypeError) as error:
-                root.error(f"{ENV_PREFIX}{dest.upper()}={raw!r}: {error}")
-        serve.add_argument(
-            flag, dest=dest, type=kind, default=value, help=text, metavar=_METAVARS.get(dest)
+    server = serve.add_argument_group("the server")
+    for dest, parse, default, metavar, text in _SERVER_OPTIONS:
+        name = ENV_PREFIX + dest.upper()
+        server.add_argument(
+            "--" + dest.replace("_", "-"), dest=dest, type=_argument_type(parse),
+            default=_from_env(root, env, name, parse, default), metavar=metavar,
+            help=f"{text} (default: {default}; {name})",
         )
-    keys = [k.strip() for k in env.get(ENV_PREFIX + "API_KEYS", "").split(",") if k.strip()]
-    serve.add_argument(
-        "--api-key", dest="api_keys", action="append", metavar="KEY",
-        help="an accepted API key, repeatable; without any, every non-empty key is a tenant",
-    )
-    serve.set_defaults(env_api_keys=keys)
-    for flag, dest, text in [
-        ("--guide-defaults", "guide_defaults",
-         "wait and strict default to true, as the overview page reads (A12)"),
-        ("--no-admin", "no_admin", "turn the admin API off: every /_mock/ path answers 404"),
-    ]:
-        raw = env.get(ENV_PREFIX + dest.upper())
-        try:
-            default = _flag(raw) if raw is not None else False
-        except argparse.ArgumentTypeError as error:
-            root.error(f"{ENV_PREFIX}{dest.upper()}={raw!r}: {error}")
-        serve.add_argument(flag, dest=dest, action="store_true", default=default, help=text)
+    fake = serve.add_argument_group("the fake (each also PATCH /_mock/config, but clock and admin)")
+    defaults = MockConfig()
+    for setting in settings():
+        default = getattr(defaults, setting.name)
+        shown = setting.default_text or _shown(default)
+        if setting.negated or isinstance(default, bool):
+            shown = "off"
+        help_text = f"{setting.help} (default: {shown}; {setting.env})"
+        if setting.negated or isinstance(default, bool):
+            value = _from_env(root, env, setting.env, setting.parse, False)
+            fake.add_argument(setting.flag, dest=setting.name, action="store_true",
+                              default=value, help=help_text)
+        elif setting.repeatable:
+            value = _from_env(root, env, setting.env, setting.parse, ())
+            fake.add_argument(setting.flag, dest=setting.name, action="append",
+                              metavar=setting.metavar, help=help_text)
+            serve.set_defaults(**{"env_" + setting.name: value})
+        else:
+            value = _from_env(root, env, setting.env, setting.parse, default)
+            fake.add_argument(setting.flag, dest=setting.name, type=_argument_type(setting.parse),
+                              default=value, metavar=setting.metavar, help=help_text)
     return root
 
 
 def build_config(args: argparse.Namespace) -> MockConfig:
     """The MockConfig that the parsed flags describe (raises ConfigError on a bad value)."""
-    return MockConfig(
-        api_keys=tuple(args.api_keys or args.env_api_keys),
-        clock=args.clock,
-        queue_delay_ms=args.queue_delay_ms,
-        item_ms=args.item_ms,
-        jitter_ms=args.jitter_ms,
-        seed=args.seed,
-        workers=args.workers,
-        sync_timeout_s=args.sync_timeout_s,
-        max_batch=args.max_batch,
-        max_body_bytes=max(1, int(args.max_body_mb * MIB)),
-        guide_defaults=args.guide_defaults,
-        max_finished_ops=args.max_finished_ops,
-        journal_size=args.journal_size,
-        admin=not args.no_admin,
-    )
+    values: dict[str, Any] = {}
+    for setting in settings():
+        value = getattr(args, setting.name)
+        if setting.repeatable:
+            value = tuple(value) if value else getattr(args, "env_" + setting.name)
+        elif setting.negated:
+            value = not value
+        values[setting.name] = value
+    return MockConfig(**values)
+
+
+def _version() -> str:
+    try:
+        return metadata.version("wesog-mock")
+    except metadata.PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed)"
 
 
 def _serve(args: argparse.Namespace, config: MockConfig) -> int:
@@ -171,10 +165,6 @@ def _serve(args: argparse.Namespace, config: MockConfig) -> int:
 
     from wesog_mock.http.app import create_app
 
-    if args.log_level not in {"critical", "error", "warning", "info", "debug"}:
-        print(f"wesog-mock: --log-level must be critical, error, warning, info or debug, "
-              f"not {args.log_level!r}", file=sys.stderr)
-        return 2
     try:
         sock = socket.create_server((args.host, args.port), reuse_port=False)
     except OSError as error:

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import argparse
+import dataclasses
 import os
 import re
 import signal
 import subprocess
 import sys
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
 
 from wesog_mock.cli import build_config, main, parser
-from wesog_mock.domain.config import MockConfig
+from wesog_mock.domain.config import MockConfig, Setting, settings
 
 
 def test_help_explains_every_option(capsys: pytest.CaptureFixture[str]) -> None:
@@ -134,3 +137,57 @@ def test_port_in_use_is_one_line_and_exit_1(served: tuple[subprocess.Popen[str],
     assert done.returncode == 1
     assert "cannot listen" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def _sample(setting: Setting) -> tuple[str, Any]:
+    """A text for the setting's flag or variable, and the config value it must give."""
+    default = getattr(MockConfig(), setting.name)
+    if setting.name == "clock":
+        return "virtual", "virtual"
+    if setting.name == "max_body_bytes":
+        return "2", 2 * 1024 * 1024
+    if isinstance(default, tuple):
+        return "a,b", ("a", "b")
+    if isinstance(default, bool):
+        return "1", not default
+    if default is None or isinstance(default, int):
+        return "7", 7
+    return "2.5", 2.5
+
+
+@pytest.mark.parametrize("setting", settings(), ids=lambda s: s.name)
+def test_every_setting_has_a_flag_and_a_variable_that_set_it(setting: Setting) -> None:
+    text, expected = _sample(setting)
+    from_env = build_config(parser({setting.env: text}).parse_args(["serve"]))
+    assert getattr(from_env, setting.name) == expected
+    if isinstance(expected, bool):
+        argv = ["serve", setting.flag]
+    elif isinstance(expected, tuple):
+        argv = ["serve", *[part for key in expected for part in (setting.flag, key)]]
+    else:
+        argv = ["serve", setting.flag, text]
+    from_flag = build_config(parser({}).parse_args(argv))
+    assert getattr(from_flag, setting.name) == expected
+    # ...and nothing else changed: one flag, one field.
+    assert dataclasses.replace(from_flag, **{setting.name: getattr(MockConfig(), setting.name)}) \
+        == MockConfig()
+
+
+def test_every_field_of_the_config_is_a_setting_with_help() -> None:
+    names = [f.name for f in dataclasses.fields(MockConfig)]
+    assert [s.name for s in settings()] == names
+    text = parser({}).format_help() + next(
+        action for action in parser({})._actions
+        if isinstance(action, argparse._SubParsersAction)
+    ).choices["serve"].format_help()
+    for setting in settings():
+        assert setting.flag in text
+        assert setting.env in text
+        assert setting.help[:30] in " ".join(text.split())
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["--version"])
+    assert exited.value.code == 0
+    assert re.fullmatch(r"wesog-mock \d+\.\d+\.\d+\S*\n", capsys.readouterr().out)
