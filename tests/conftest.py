@@ -21,6 +21,7 @@ import pytest
 from contracts.findings import Finding
 from contracts.spec import default_contract
 from wesog_mock import Controller, MockConfig, create_app
+from wesog_mock.controls.faults import FaultRule
 from wesog_mock.domain.batch import BatchKind
 from wesog_mock.domain.operations import Operation, OperationFault
 
@@ -146,9 +147,8 @@ class FakeServer:
     def state(self) -> dict[str, Any]:
         """Every tenant's images and operations, to show that a request changed nothing."""
         controller = self.controller
-        with controller.locked() as engine:
-            keys = engine.tenant_keys()
-        return {key: (controller.images(key), controller.operations(key)) for key in keys}
+        return {key: (controller.images(key), controller.operations(key))
+                for key in controller.tenants()}
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -197,11 +197,10 @@ class Domain:
         lang: str = "en",
         fault: OperationFault | None = None,
     ) -> Operation:
-        with self.controller.locked() as engine:
-            return engine.submit(
-                tenant, kind, items, wait=wait, urgent=urgent, strict=strict, lang=lang,
-                fault=fault,
-            )
+        return self.controller.submit(
+            tenant, kind, items, wait=wait, urgent=urgent, strict=strict, lang=lang,
+            fault=None if fault is None else FaultRule(kind=fault),
+        )
 
     def run(self, kind: BatchKind, items: Items, **options: Any) -> dict[str, Any]:
         """Submit, let the queue settle, and return the finished operation's view."""
@@ -211,9 +210,8 @@ class Domain:
         assert view["is_finished"] is True
         return view
 
-    def view(self, op: Operation) -> dict[str, Any]:
-        with self.controller.locked():
-            return op.view(self.controller.now_ms(), with_id=True)
+    def view(self, op: Operation, *, with_id: bool = True) -> dict[str, Any]:
+        return self.controller.view(op, with_id=with_id)
 
     def images(self, tenant: str = "t1") -> dict[str, dict[str, Any]]:
         """Stored images by id, each with only its non-null fields."""

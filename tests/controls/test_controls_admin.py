@@ -13,7 +13,7 @@ from starlette.routing import Route
 
 from wesog_mock import MockConfig
 from wesog_mock.controls.controller import Controller
-from wesog_mock.http.admin import admin_openapi_text, admin_routes
+from wesog_mock.http.admin import ADMIN_PATH, admin_openapi_text, admin_routes
 
 pytestmark = pytest.mark.anyio
 
@@ -264,7 +264,7 @@ def test_the_admin_document_is_valid_openapi_and_covers_every_route() -> None:
     assert document["openapi"].startswith("3.1")
     routes = admin_routes(Controller(MockConfig(clock="virtual")))
     served = {
-        (method, route.path)
+        (method, ADMIN_PATH + route.path)
         for route in routes
         if isinstance(route, Route)
         for method in route.methods or ()

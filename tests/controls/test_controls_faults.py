@@ -11,6 +11,7 @@ import httpx
 import pytest
 from controls_support import Fake, image
 
+import wesog_mock.http.middleware
 from wesog_mock import ConnectionDropped, FaultError, FaultRule
 
 pytestmark = pytest.mark.anyio
@@ -68,13 +69,16 @@ async def test_a_503_may_carry_retry_after(fake: Fake) -> None:
     assert (response.status_code, response.headers["retry-after"]) == (503, "2")
 
 
-async def test_a_latency_fault_delays_the_answer_in_wall_time(fake: Fake) -> None:
+async def test_a_latency_fault_delays_the_answer_in_wall_time(
+    fake: Fake, monkeypatch: pytest.MonkeyPatch
+) -> None:
     delays: list[float] = []
 
     async def record(seconds: float) -> None:
         delays.append(seconds)
 
-    fake.controller.faults.sleep = record  # no test sleeps: the delay is recorded instead
+    # No test sleeps: the delay is recorded instead.
+    monkeypatch.setattr(wesog_mock.http.middleware, "_wall_sleep", record)
     fake.controller.faults.add("latency", latency_ms=1500, path="/ops*", times=2)
     before = fake.controller.now_ms()
     assert (await fake.wesog("GET", "/ops")).status_code == 200
@@ -237,9 +241,8 @@ async def test_a_held_operation_with_wait_answers_when_released(fake: Fake) -> N
     async with anyio.create_task_group() as tasks:
         tasks.start_soon(post)
         for _ in range(1000):  # until the request has queued its operation (no sleep: yields)
-            with fake.controller.locked() as engine:
-                if engine.held_operations():
-                    break
+            if fake.controller.held():
+                break
             await anyio.lowlevel.checkpoint()
         fake.controller.advance(10_000)
         assert answers == []  # still waiting: the operation is held

@@ -11,6 +11,7 @@ from controls_support import Fake, image
 
 from contracts.spec import default_contract
 from wesog_mock import Journal, JournalEntry
+from wesog_mock.controls.context import RequestContext
 from wesog_mock.domain.clock import iso_ms
 
 pytestmark = pytest.mark.anyio
@@ -143,10 +144,12 @@ async def test_the_journal_is_bounded_in_held_bodies_too() -> None:
     # A unit check of the lazy judging: held bodies past the cap are judged at once and let go.
     journal = Journal(size=10)
     body = b"[" + b" " * (6 * 1024 * 1024) + b"]"
-    headers = [(b"api-key", b"k"), (b"content-type", b"application/json")]
     for _ in range(4):
-        journal.record(0.0, "POST", "/imgs", b"", headers, [body], len(body), True,
-                       422, False, 1.0, None)
+        journal.record(RequestContext(
+            at_ms=0.0, method="POST", path="/imgs", query_string=b"", api_key="k",
+            content_type="application/json", declared_length=len(body), chunked=False,
+            chunks=[body], body_bytes=len(body), body_complete=True, status=422,
+        ))
     assert journal._pending <= 16 * 1024 * 1024
     assert [e.body_bytes for e in journal.entries] == [len(body)] * 4
     assert journal._pending == 0

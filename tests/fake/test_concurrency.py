@@ -75,8 +75,7 @@ def test_controller_methods_from_several_threads_at_once() -> None:
     def work(tenant: str) -> list[int]:
         ids = []
         for n in range(per_thread):
-            with controller.locked() as engine:
-                op = engine.submit(tenant, "create", [(f"i{n}", {"src": tenant})],
+            op = controller.submit(tenant, "create", [(f"i{n}", {"src": tenant})],
                                    wait=False, urgent=n % 7 == 0, strict=True, lang="en")
             ids.append(op.op_id)
             if n % 10 == 0:

@@ -111,11 +111,7 @@ def test_d5_a_failed_batch_leaves_images_exactly_as_before(
     before = domain.controller.images("t1")
     failing = [*items, ("a", {"src": "dup"})] if kind == "delete" else items
     # A delete never fails by itself; an injected failure stands in for the failing item.
-    with domain.controller.locked() as engine:
-        op = engine.submit(
-            "t1", kind, failing, wait=False, urgent=False, strict=True, lang="en",
-            fault="fail" if kind == "delete" else None,
-        )
+    op = domain.submit(kind, failing, strict=True, fault="fail" if kind == "delete" else None)
     domain.controller.settle()
     view = domain.view(op)
     assert view["all_good"] is False

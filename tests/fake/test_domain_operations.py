@@ -80,12 +80,12 @@ def test_d8_list_is_oldest_first_with_op_id_and_other_tenants_are_not_found(
     theirs = domain.submit("create", one("x"), tenant="t2")
     listed = domain.controller.operations("t1")
     assert [view["op_id"] for view in listed] == [op.op_id for op in ops]
-    with domain.controller.locked() as engine:
-        with pytest.raises(NotFound):
-            engine.get_operation("t1", theirs.op_id)
-        with pytest.raises(NotFound):
-            engine.get_operation("t1", 10**9)
-        assert engine.get_operation("t2", theirs.op_id) is theirs
+    controller = domain.controller
+    with pytest.raises(NotFound):
+        controller.operation("t1", theirs.op_id)
+    with pytest.raises(NotFound):
+        controller.operation("t1", 10**9)
+    assert controller.operation("t2", theirs.op_id) == domain.view(theirs, with_id=False)
     assert "op_id" not in ops[0].view(0.0, with_id=False)
 
 
@@ -165,9 +165,9 @@ def test_a8_cancel_a_queued_operation(make_domain: MakeDomain) -> None:
     domain.seed([{"id": "a", "src": "s"}])
     op = domain.submit("delete", one("a"))
     domain.controller.advance(40)
-    with domain.controller.locked() as engine:
-        engine.cancel("t1", op.op_id)
+    cancelled = domain.controller.cancel("t1", op.op_id)
     view = domain.view(op)
+    assert cancelled == {k: v for k, v in view.items() if k != "op_id"}
     assert (view["is_started"], view["is_finished"], view["all_good"]) == (False, True, False)
     assert (view["num_good"], view["num_bad"], view["errors"]) == (0, 0, [])
     assert (view["started_at"], view["exec_ms"], view["idle_ms"]) == (None, 0.0, 40.0)
@@ -181,11 +181,11 @@ def test_a8_cancel_after_the_start_raises_already_started(make_domain: MakeDomai
     domain.seed([{"id": "a", "src": "s"}])
     op = domain.submit("delete", one("a"))
     domain.controller.advance(5)
-    with domain.controller.locked() as engine, pytest.raises(AlreadyStarted):
-        engine.cancel("t1", op.op_id)
+    with pytest.raises(AlreadyStarted):
+        domain.controller.cancel("t1", op.op_id)
     domain.controller.settle()
-    with domain.controller.locked() as engine, pytest.raises(AlreadyStarted):
-        engine.cancel("t1", op.op_id)
+    with pytest.raises(AlreadyStarted):
+        domain.controller.cancel("t1", op.op_id)
     assert domain.images() == {}
 
 
@@ -195,10 +195,9 @@ def test_a14_the_oldest_finished_operations_are_forgotten(make_domain: MakeDomai
     queued = domain.submit("create", one("q"))
     listed = [view["op_id"] for view in domain.controller.operations("t1")]
     assert listed == [view["op_id"] for view in finished[2:]] + [queued.op_id]
-    with domain.controller.locked() as engine:
-        for view in finished[:2]:
-            with pytest.raises(NotFound):
-                engine.get_operation("t1", view["op_id"])
+    for view in finished[:2]:
+        with pytest.raises(NotFound):
+            domain.controller.operation("t1", view["op_id"])
 
 
 def test_a14_queued_and_running_operations_are_never_forgotten(make_domain: MakeDomain) -> None:

@@ -27,18 +27,15 @@ import fnmatch
 import random
 import re
 import threading
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, cast
-
-import anyio
 
 from wesog_mock.domain.config import ConfigError
 from wesog_mock.domain.operations import OperationFault
 
 __all__ = [
     "FAULT_KINDS",
-    "OPERATION_FAULT_KEY",
     "STATUS_DETAILS",
     "FaultError",
     "FaultKind",
@@ -62,9 +59,6 @@ STATUS_DETAILS: dict[int, str] = {
 }
 _RETRY_AFTER_STATUSES = frozenset({429, 503})
 _DEFAULT_FAIL_REASON = "injected failure"
-# The ASGI scope key where the route that created an operation leaves the operation fault that
-# fired on it, for the journal to name (the scope is the one object both of them see).
-OPERATION_FAULT_KEY = "wesog_mock.fault"
 
 # The fields that only some kinds take; any other kind refuses them (a 422 naming the field).
 _KIND_FIELDS: dict[str, frozenset[str]] = {
@@ -207,13 +201,6 @@ class _Slot:
     pattern: re.Pattern[str]
 
 
-def _api_key(headers: Iterable[tuple[bytes, bytes]]) -> str | None:
-    for name, value in headers:
-        if name.lower() == b"api-key":
-            return value.decode("latin-1").strip() or None
-    return None
-
-
 class FaultRegistry:
     """The fault rules of one fake, and the seeded generator their probabilities draw from.
 
@@ -230,8 +217,6 @@ class FaultRegistry:
         # request that was already under way, and it keeps the no-fault path to one attribute.
         self.has_request_faults = False
         self.has_operation_faults = False
-        # The wall-time sleep of latency faults; a test may put a recorder in its place.
-        self.sleep: Callable[[float], Awaitable[None]] = anyio.sleep
 
     def add(self, kind: FaultKind, **fields: Any) -> FaultRule:
         """Add a rule (`FaultRule`'s fields as keywords) and return it with its id."""
@@ -278,25 +263,21 @@ class FaultRegistry:
             self._seed = seed
             self._rng = random.Random(seed)
 
-    def for_request(
-        self, method: str, path: str, headers: Iterable[tuple[bytes, bytes]]
-    ) -> FaultRule | None:
+    def for_request(self, method: str, path: str, tenant: str | None) -> FaultRule | None:
         """The request fault that fires on this request, if any (counted as fired)."""
         if not self.has_request_faults:
             return None
-        return self._fire(True, method, path, lambda: _api_key(headers))
+        return self._fire(True, method, path, tenant)
 
     def for_operation(self, method: str, path: str, tenant: str) -> FaultRule | None:
         """The operation fault that fires on the operation this request creates, if any."""
         if not self.has_operation_faults:
             return None
-        return self._fire(False, method, path, lambda: tenant)
+        return self._fire(False, method, path, tenant)
 
     def _fire(
-        self, request: bool, method: str, path: str, tenant_of: Callable[[], str | None]
+        self, request: bool, method: str, path: str, tenant: str | None
     ) -> FaultRule | None:
-        tenant: str | None = None
-        tenant_known = False
         with self._lock:
             for slot in self._slots:
                 rule = slot.rule
@@ -306,11 +287,8 @@ class FaultRegistry:
                     continue
                 if not slot.pattern.match(path):
                     continue
-                if rule.tenant is not None:
-                    if not tenant_known:
-                        tenant, tenant_known = tenant_of(), True
-                    if rule.tenant != tenant:
-                        continue
+                if rule.tenant is not None and rule.tenant != tenant:
+                    continue
                 # Drawn only for a matching rule, so the sequence a seed gives depends on the
                 # requests a test makes, not on the rules that could never match them.
                 if rule.probability < 1 and self._rng.random() >= rule.probability:

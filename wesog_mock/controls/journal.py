@@ -1,48 +1,48 @@
 """The request journal: what each request asked, what it was answered, what the contract says.
 
 It is bounded: past `size` entries the oldest are dropped, and counted. Recording runs on every
-request, so it does little: it keeps the raw request (method, path, query bytes, the headers it
-needs, the body) and the answer's status in a plain tuple, and works out the contract's
-findings, the parsed query and the timestamp when someone reads the entry, once. The tuple
-holds only strings, bytes and numbers, so the garbage collector stops tracking it: a thousand
-kept entries then add nothing to its full collections, which they otherwise trigger (about 3 us
-per request, measured). Bodies held for the later check are capped in total
-(`_PENDING_BODY_BYTES`); past the cap the oldest are checked at once and let go.
+request, so it does little: it keeps the request's context (what the middleware parsed once:
+method, path, query bytes, API key, content type, the answer's status) and the body, and works
+out the contract's findings, the parsed query and the timestamp when someone reads the entry,
+once. Bodies held for the later check are capped in total (`_PENDING_BODY_BYTES`); past the cap
+the oldest are checked at once and let go.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import threading
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
 from contracts.findings import Finding
 from contracts.spec import Contract, default_contract
-from wesog_mock.controls.faults import FaultRule
+from wesog_mock.controls.context import RequestContext
 from wesog_mock.domain.clock import iso_ms
 
-__all__ = [
-    "PARSED_BODY_KEY",
-    "Journal",
-    "JournalEntry",
-]
+__all__ = ["Journal", "JournalEntry"]
 
 _PENDING_BODY_BYTES = 16 * 1024 * 1024
-# The ASGI scope key where a route leaves the body it decoded, as a 1-tuple, for the journal.
-PARSED_BODY_KEY = "wesog_mock.parsed_body"
 
-# A raw entry: (seq, at_ms, method, path, query_string, tenant, content_type, declared_length,
-# chunked, body, body_bytes, body_complete, status, dropped, latency_ms, fault_id, fault_kind).
-# `body` is the bytes, or (in a 1-tuple) the document the route already decoded from them, so
-# the check does not decode a large batch a second time.
-_Raw = tuple[
-    int, float, str, str, bytes, "str | None", "str | None", "int | None", bool,
-    "bytes | tuple[Any] | None", int, bool, "int | None", bool, float, "int | None",
-    "str | None",
-]
+
+@dataclass(slots=True, frozen=True)
+class _Held:
+    """A request recorded but not yet worked out: its context and its body as kept.
+
+    `body` is the bytes, or (in a 1-tuple) the document the route already decoded from them,
+    so the check does not decode a large batch a second time."""
+
+    seq: int
+    request: RequestContext
+    body: bytes | tuple[Any] | None
+
+    @property
+    def held_bytes(self) -> int:
+        """Memory held for the later check (a decoded body holds at least its bytes)."""
+        if isinstance(self.body, tuple):
+            return self.request.body_bytes
+        return len(self.body) if self.body is not None else 0
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -108,35 +108,17 @@ class JournalEntry:
         }
 
 
-def _header_values(
-    headers: Iterable[tuple[bytes, bytes]],
-) -> tuple[str | None, str | None, int | None, bool]:
-    """The API key, Content-Type, Content-Length and whether the body is chunked."""
-    key = content_type = None
-    length: int | None = None
-    chunked = False
-    for name, value in headers:
-        name = name.lower()
-        if name == b"api-key" and key is None:
-            key = value.decode("latin-1").strip() or None
-        elif name == b"content-type" and content_type is None:
-            content_type = value.decode("latin-1")
-        elif name == b"content-length" and length is None and value.isdigit():
-            length = int(value)
-        elif name == b"transfer-encoding":
-            chunked = b"chunked" in value.lower()
-    return key, content_type, length, chunked
-
-
-def _work_out(raw: _Raw, contract: Contract) -> JournalEntry:
-    (seq, at_ms, method, path, query_string, tenant, content_type, declared, chunked, body,
-     body_bytes, complete, status, dropped, latency_ms, fault_id, fault_kind) = raw
+def _work_out(held: _Held, contract: Contract) -> JournalEntry:
+    request, body = held.request, held.body
+    declared, body_bytes = request.declared_length, request.body_bytes
+    complete = request.body_complete
     # The body is known when the app read all of it within the limit, or when there was none.
-    checked = complete or (not (declared or chunked) and body_bytes == 0)
+    checked = complete or (not (declared or request.chunked) and body_bytes == 0)
     if not complete and declared is not None:
         body_bytes = max(body_bytes, declared)
-    query = tuple(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
-    headers = {"api-key": tenant or "", "content-type": content_type or ""}
+    query = tuple(parse_qsl(request.query_string.decode("latin-1"), keep_blank_values=True))
+    headers = {"api-key": request.api_key or "", "content-type": request.content_type or ""}
+    method, path = request.method, request.path
     if isinstance(body, tuple):
         report = contract.validate_request(method, path, query=query, headers=headers,
                                            parsed=body)
@@ -147,32 +129,24 @@ def _work_out(raw: _Raw, contract: Contract) -> JournalEntry:
     findings = report.findings
     if not checked:  # what the fake did not see, it cannot judge
         findings = tuple(f for f in findings if not f.loc or f.loc[0] != "body")
+    fault = request.fault
     return JournalEntry(
-        seq=seq,
-        at=iso_ms(at_ms),
-        latency_ms=round(latency_ms, 3),
-        tenant=tenant,
+        seq=held.seq,
+        at=iso_ms(request.at_ms),
+        latency_ms=round(request.latency_ms, 3),
+        tenant=request.api_key,
         method=method,
         path=path,
         query=query,
         body_bytes=body_bytes,
         body_checked=checked,
-        status=status,
-        dropped=dropped,
+        status=request.status,
+        dropped=request.dropped,
         operation_id=report.endpoint.operation_id if report.endpoint is not None else None,
         findings=findings,
-        fault_id=fault_id,
-        fault_kind=fault_kind,
+        fault_id=None if fault is None else fault.id,
+        fault_kind=None if fault is None else fault.kind,
     )
-
-
-def _pending(raw: _Raw | JournalEntry) -> int:
-    if isinstance(raw, JournalEntry):
-        return 0
-    body = raw[9]
-    if isinstance(body, tuple):
-        return raw[10]  # a decoded body holds at least as much memory as its bytes
-    return len(body) if body is not None else 0
 
 
 class Journal:
@@ -185,7 +159,7 @@ class Journal:
         self._lock = threading.Lock()
         # By seq, oldest first; seqs are consecutive from `_first`, so the oldest is found
         # without a scan. An entry that has been read replaces its raw tuple.
-        self._records: dict[int, _Raw | JournalEntry] = {}
+        self._records: dict[int, _Held | JournalEntry] = {}
         self._first = 1
         self._next = 1
         self._size = size
@@ -218,31 +192,18 @@ class Journal:
             self._dropped = 0
             self._pending = 0
 
-    def record(
-        self, at_ms: float, method: str, path: str, query_string: bytes,
-        headers: Iterable[tuple[bytes, bytes]], chunks: list[bytes], body_bytes: int,
-        body_complete: bool, status: int | None, dropped: bool, latency_ms: float,
-        fault: FaultRule | None, parsed: tuple[Any] | None = None,
-    ) -> None:
-        """Add one request (called by the middleware once it has been answered).
-
-        `chunks` are the body as read, `body_complete` whether they are all of it; `parsed`,
-        the body as the route decoded it (a 1-tuple), when it did."""
-        tenant, content_type, declared, chunked = _header_values(headers)
+    def record(self, request: RequestContext) -> None:
+        """Add one request (the middleware calls this once it has been answered)."""
         body: bytes | tuple[Any] | None = (
-            parsed if parsed is not None and body_complete
-            else b"".join(chunks) if chunks else None
+            request.parsed_body if request.parsed_body is not None and request.body_complete
+            else b"".join(request.chunks) if request.chunks else None
         )
+        request.chunks = []  # the journal keeps the body once, as `body`
         with self._lock:
             seq = self._next
             self._next += 1
-            self._records[seq] = (
-                seq, at_ms, method, path, query_string, tenant, content_type, declared, chunked,
-                body, body_bytes, body_complete, status, dropped, latency_ms,
-                None if fault is None else fault.id, None if fault is None else fault.kind,
-            )
-            if body is not None:
-                self._pending += body_bytes if isinstance(body, tuple) else len(body)
+            held = self._records[seq] = _Held(seq, request, body)
+            self._pending += held.held_bytes
             if len(self._records) > self._size:  # the common case when full: one to drop
                 self._trim()
             if self._pending > _PENDING_BODY_BYTES:
@@ -268,10 +229,7 @@ class Journal:
         with self._lock:
             chosen = [
                 seq for seq, raw in self._records.items()
-                if (tenant is None or _field(raw, 5, "tenant") == tenant)
-                and (status is None or _field(raw, 12, "status") == status)
-                and (since is None or seq > since)
-                and (path is None or fnmatch.fnmatchcase(_field(raw, 3, "path"), path))
+                if (since is None or seq > since) and _matches(raw, tenant, path, status)
             ]
             return [self._entry(seq) for seq in chosen]
 
@@ -279,16 +237,27 @@ class Journal:
         raw = self._records[seq]
         if isinstance(raw, JournalEntry):
             return raw
-        self._pending -= _pending(raw)
+        self._pending -= raw.held_bytes
         entry = self._records[seq] = _work_out(raw, self._contract)
         return entry
 
     def _trim(self) -> None:
         while len(self._records) > self._size:
-            self._pending -= _pending(self._records.pop(self._first))
+            dropped = self._records.pop(self._first)
+            if isinstance(dropped, _Held):
+                self._pending -= dropped.held_bytes
             self._first += 1
             self._dropped += 1
 
 
-def _field(raw: _Raw | JournalEntry, index: int, name: str) -> Any:
-    return getattr(raw, name) if isinstance(raw, JournalEntry) else raw[index]
+def _matches(
+    raw: _Held | JournalEntry, tenant: str | None, path: str | None, status: int | None
+) -> bool:
+    if isinstance(raw, _Held):
+        request = raw.request
+        raw_tenant, raw_path, raw_status = request.api_key, request.path, request.status
+    else:
+        raw_tenant, raw_path, raw_status = raw.tenant, raw.path, raw.status
+    return ((tenant is None or raw_tenant == tenant)
+            and (status is None or raw_status == status)
+            and (path is None or fnmatch.fnmatchcase(raw_path, path)))

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wesog_mock.domain.batch import BatchKind, Record, evaluate_batch, new_record
-from wesog_mock.domain.clock import Clock
 from wesog_mock.domain.config import MockConfig
 from wesog_mock.domain.operations import Operation, OperationFault
 
@@ -30,9 +29,22 @@ __all__ = ["AlreadyStarted", "Engine", "NotFound", "Tenant"]
 class NotFound(LookupError):
     """No such image or operation for this tenant (another tenant's counts as none)."""
 
+    def __init__(self, what: str, key: object) -> None:
+        self.what = what  # "image" or "operation"
+        self.key = key
+        shown = f"'{key}'" if what == "image" else f"{key}"
+        super().__init__(f"{what.capitalize()} {shown} not found.")
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
 
 class AlreadyStarted(Exception):
     """The operation has started (or finished): it can no longer be cancelled."""
+
+    def __init__(self, op_id: int) -> None:
+        self.op_id = op_id
+        super().__init__(f"Operation {op_id} has already started and cannot be cancelled.")
 
 
 @dataclass(slots=True)
@@ -47,15 +59,14 @@ class Tenant:
 class Engine:
     """Tenants, the queue and the workers. Not thread-safe: the Controller serializes calls."""
 
-    def __init__(self, config: MockConfig, clock: Clock) -> None:
+    def __init__(self, config: MockConfig, start_ms: float) -> None:
         self._config = config
-        self.clock = clock
         self._rng = random.Random(config.seed)
         self._tenants: dict[str, Tenant] = {}
         self._queue: deque[Operation] = deque()
         self._running: list[Operation] = []
         self._next_id = 1  # never reset, so an op_id is never reused, even across resets
-        self._simulated_ms = clock.now_ms()
+        self._simulated_ms = start_ms  # the clock is the Controller's: it tells us the time
         self.on_finish: Callable[[Operation], None] | None = None
 
     @property
@@ -83,13 +94,18 @@ class Engine:
             found = self._tenants[key] = Tenant()
         return found
 
+    def images_of(self, tenant: str) -> dict[str, Record]:
+        """The tenant's stored records by id (empty for a tenant never seen; none is made)."""
+        found = self._tenants.get(tenant)
+        return found.images if found is not None else {}
+
     def tenant_keys(self) -> list[str]:
         return list(self._tenants)
 
     def get_image(self, tenant: str, image_id: str) -> Record:
         record = self._tenants[tenant].images.get(image_id) if tenant in self._tenants else None
         if record is None:
-            raise NotFound(image_id)
+            raise NotFound("image", image_id)
         return record
 
     def seed_images(self, tenant: str, images: Iterable[Mapping[str, Any]]) -> int:
@@ -131,9 +147,9 @@ class Engine:
         fault: OperationFault | None = None,
         fail_reason: str = "injected failure",
     ) -> Operation:
-        """Queue an operation (urgent ones at the head). It runs on the next `run_until`."""
-        now = self.clock.now_ms()
-        self.run_until(now)
+        """Queue an operation (urgent ones at the head) at the instant the simulation has
+        caught up to (call `run_until` before); the next `run_until` may start it."""
+        now = self._simulated_ms
         config = self._config
         op = Operation(
             op_id=self._next_id,
@@ -165,16 +181,17 @@ class Engine:
     def get_operation(self, tenant: str, op_id: int) -> Operation:
         found = self._tenants[tenant].operations.get(op_id) if tenant in self._tenants else None
         if found is None:
-            raise NotFound(op_id)
+            raise NotFound("operation", op_id)
         return found
 
     def list_operations(self, tenant: str) -> list[Operation]:
         return list(self._tenants[tenant].operations.values()) if tenant in self._tenants else []
 
     def cancel(self, tenant: str, op_id: int) -> Operation:
-        """Cancel a queued operation (A8); a started or finished one raises AlreadyStarted."""
-        now = self.clock.now_ms()
-        self.run_until(now)
+        """Cancel a queued operation (A8); a started or finished one raises AlreadyStarted.
+
+        The caller has caught the simulation up (`run_until`) to the instant it cancels at."""
+        now = self._simulated_ms
         op = self.get_operation(tenant, op_id)
         if op.started_ms is not None or op.finished:
             raise AlreadyStarted(op_id)

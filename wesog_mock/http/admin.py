@@ -1,6 +1,8 @@
 """The admin API under `/_mock/`: a thin HTTP layer over the `Controller` (no API-Key).
 
 Every endpoint answers JSON; a bad value answers 422 naming the field and changes nothing.
+Handlers raise (AdminProblem, ConfigError, ClockError, NotFound) and the mount's exception
+handlers render them (`wesog_mock.http.answers`).
 It is described by its own OpenAPI document, `admin-openapi.yaml` in this package, served at
 `/_mock/openapi.yaml` (the Wesog contract, `/openapi.yaml`, does not mention it).
 """
@@ -12,37 +14,48 @@ import json
 from importlib import resources
 from typing import Any
 
+from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
-from wesog_mock.controls.controller import ClockError, Controller
-from wesog_mock.controls.faults import FaultError, FaultRule
+from wesog_mock.controls.controller import Controller
+from wesog_mock.controls.faults import FaultRule
 from wesog_mock.domain.clock import iso_ms
-from wesog_mock.domain.config import ConfigError
-from wesog_mock.domain.engine import NotFound
-from wesog_mock.http.api import json_response
+from wesog_mock.http.answers import ADMIN_HANDLERS, AdminProblem, json_response
 
-__all__ = ["admin_routes"]
+__all__ = ["ADMIN_PATH", "admin_mount", "admin_openapi_text", "admin_routes"]
 
-
-def _problem(status: int, field: str, message: str) -> Response:
-    return json_response(status, {"detail": message, "field": field})
+ADMIN_PATH = "/_mock"
 
 
-async def _json_body(request: Request) -> Any:
+async def _json_body(request: Request, expected: type, shape: str) -> Any:
+    """The body as JSON of the `expected` type; an AdminProblem naming `shape` otherwise."""
     raw = await request.body()
-    return json.loads(raw) if raw.strip() else None
+    try:
+        document = json.loads(raw) if raw.strip() else None
+    except ValueError:
+        raise AdminProblem(422, "body", "The body is not JSON") from None
+    if not isinstance(document, expected):
+        raise AdminProblem(422, "body", f"Send {shape}")
+    return document
 
 
 def _int_param(request: Request, name: str, minimum: int = 0) -> int | None:
-    """The query parameter `name` as an integer, None when absent; ConfigError when bad."""
+    """The query parameter `name` as an integer, None when absent; AdminProblem when bad."""
     raw = request.query_params.get(name)
     if raw is None:
         return None
     if not raw.isdigit() or int(raw) < minimum:
-        raise ConfigError(name, f"must be an integer >= {minimum}, not {raw!r}")
+        raise AdminProblem(422, name, f"{name}: must be an integer >= {minimum}, not {raw!r}")
     return int(raw)
+
+
+def _tenant(request: Request) -> str:
+    tenant = request.query_params.get("tenant")
+    if not tenant:
+        raise AdminProblem(422, "tenant", "Give the tenant's API key: ?tenant=KEY")
+    return tenant
 
 
 @functools.cache
@@ -69,37 +82,22 @@ class AdminApi:
         return json_response(200, {"reset": tenant if tenant is not None else "all"})
 
     async def state(self, request: Request) -> Response:
-        tenant = request.query_params.get("tenant")
-        if not tenant:
-            return _problem(422, "tenant", "Give the tenant's API key: ?tenant=KEY")
-        return json_response(200, self.controller.state(tenant))
+        return json_response(200, self.controller.state(_tenant(request)))
 
     async def seed(self, request: Request) -> Response:
-        tenant = request.query_params.get("tenant")
-        if not tenant:
-            return _problem(422, "tenant", "Give the tenant's API key: ?tenant=KEY")
-        try:
-            images = await _json_body(request)
-        except ValueError:
-            return _problem(422, "body", "The body is not JSON")
-        if not isinstance(images, list) or not all(
+        tenant = _tenant(request)
+        shape = "a JSON array of images, each with a string `id`"
+        images = await _json_body(request, list, shape)
+        if not all(
             isinstance(i, dict) and isinstance(i.get("id"), str) and i["id"] for i in images
         ):
-            return _problem(422, "body", "Send a JSON array of images, each with a string `id`")
+            raise AdminProblem(422, "body", f"Send {shape}")
         return json_response(200, {"seeded": self.controller.seed(tenant, images)})
 
     async def config(self, request: Request) -> Response:
         if request.method == "PATCH":
-            try:
-                changes = await _json_body(request)
-            except ValueError:
-                return _problem(422, "body", "The body is not JSON")
-            if not isinstance(changes, dict):
-                return _problem(422, "body", "Send a JSON object of settings to change")
-            try:
-                self.controller.configure(**changes)
-            except ConfigError as error:
-                return _problem(422, error.field, str(error))
+            changes = await _json_body(request, dict, "a JSON object of settings to change")
+            return json_response(200, self.controller.configure(**changes).as_dict())
         return json_response(200, self.controller.config.as_dict())
 
     async def advance(self, request: Request) -> Response:
@@ -109,18 +107,13 @@ class AdminApi:
             if not ms >= 0 or ms == float("inf"):
                 raise ValueError(raw)
         except ValueError:
-            return _problem(422, "ms", f"ms must be a finite number >= 0, not {raw!r}")
-        try:
-            now = self.controller.advance(ms)
-        except ClockError as error:
-            return _problem(409, "clock", str(error))
-        return json_response(200, {"now": iso_ms(now)})
+            raise AdminProblem(
+                422, "ms", f"ms must be a finite number >= 0, not {raw!r}"
+            ) from None
+        return json_response(200, {"now": iso_ms(self.controller.advance(ms))})
 
     async def settle(self, request: Request) -> Response:
-        try:
-            advanced = self.controller.settle()
-        except ClockError as error:
-            return _problem(409, "clock", str(error))
+        advanced = self.controller.settle()
         now = iso_ms(self.controller.now_ms())
         return json_response(200, {"advanced_ms": advanced, "now": now})
 
@@ -133,11 +126,8 @@ class AdminApi:
             journal.clear()
             return json_response(200, {"cleared": True})
         params = request.query_params
-        try:
-            status = _int_param(request, "status", 100)
-            since = _int_param(request, "since")
-        except ConfigError as error:
-            return _problem(422, error.field, str(error))
+        status = _int_param(request, "status", 100)
+        since = _int_param(request, "since")
         entries = journal.filter(
             tenant=params.get("tenant"), path=params.get("path"), status=status, since=since
         )
@@ -153,16 +143,8 @@ class AdminApi:
     async def faults(self, request: Request) -> Response:
         faults = self.controller.faults
         if request.method == "POST":
-            try:
-                data = await _json_body(request)
-            except ValueError:
-                return _problem(422, "body", "The body is not JSON")
-            if not isinstance(data, dict):
-                return _problem(422, "body", "Send a JSON object: a fault rule")
-            try:
-                rule = faults.add_rule(FaultRule.from_dict(data))
-            except FaultError as error:
-                return _problem(422, error.field, str(error))
+            data = await _json_body(request, dict, "a JSON object: a fault rule")
+            rule = faults.add_rule(FaultRule.from_dict(data))  # FaultError: a 422 naming it
             return json_response(201, rule.as_dict())
         if request.method == "DELETE":
             faults.clear()
@@ -174,25 +156,21 @@ class AdminApi:
         faults = self.controller.faults
         rule = faults.get(int(raw)) if raw.isdigit() else None
         if rule is None:
-            return _problem(404, "rule_id", f"No fault rule {raw}")
+            raise AdminProblem(404, "rule_id", f"No fault rule {raw}")
         if request.method == "DELETE":
             faults.remove(rule.id)
         return json_response(200, rule.as_dict())
 
     async def release(self, request: Request) -> Response:
         tenant = request.query_params.get("tenant") or None
-        try:
-            op_id = _int_param(request, "op_id", 1)
-        except ConfigError as error:
-            return _problem(422, error.field, str(error))
+        op_id = _int_param(request, "op_id", 1)
         if op_id is None:
             return json_response(200, {"released": self.controller.release_held(tenant)})
         if tenant is None:
-            return _problem(422, "tenant", "Releasing one operation needs ?tenant=KEY&op_id=N")
-        try:
-            self.controller.release(tenant, op_id)
-        except NotFound:
-            return _problem(404, "op_id", f"Operation {op_id} of that tenant not found")
+            raise AdminProblem(
+                422, "tenant", "Releasing one operation needs ?tenant=KEY&op_id=N"
+            )
+        self.controller.release(tenant, op_id)  # NotFound: a 404 naming op_id
         return json_response(200, {"released": [op_id]})
 
     async def openapi(self, request: Request) -> Response:
@@ -200,18 +178,27 @@ class AdminApi:
 
 
 def admin_routes(controller: Controller) -> list[Route]:
+    """The admin API's routes, relative to where `admin_app` mounts them (`/_mock`)."""
     admin = AdminApi(controller)
     return [
-        Route("/_mock/health", admin.health, methods=["GET"]),
-        Route("/_mock/reset", admin.reset, methods=["POST"]),
-        Route("/_mock/state", admin.state, methods=["GET"]),
-        Route("/_mock/images", admin.seed, methods=["PUT"]),
-        Route("/_mock/config", admin.config, methods=["GET", "PATCH"]),
-        Route("/_mock/clock/advance", admin.advance, methods=["POST"]),
-        Route("/_mock/settle", admin.settle, methods=["POST"]),
-        Route("/_mock/requests", admin.requests, methods=["GET", "DELETE"]),
-        Route("/_mock/faults", admin.faults, methods=["GET", "POST", "DELETE"]),
-        Route("/_mock/faults/release", admin.release, methods=["POST"]),
-        Route("/_mock/faults/{rule_id}", admin.fault, methods=["GET", "DELETE"]),
-        Route("/_mock/openapi.yaml", admin.openapi, methods=["GET"]),
+        Route("/health", admin.health, methods=["GET"]),
+        Route("/reset", admin.reset, methods=["POST"]),
+        Route("/state", admin.state, methods=["GET"]),
+        Route("/images", admin.seed, methods=["PUT"]),
+        Route("/config", admin.config, methods=["GET", "PATCH"]),
+        Route("/clock/advance", admin.advance, methods=["POST"]),
+        Route("/settle", admin.settle, methods=["POST"]),
+        Route("/requests", admin.requests, methods=["GET", "DELETE"]),
+        Route("/faults", admin.faults, methods=["GET", "POST", "DELETE"]),
+        Route("/faults/release", admin.release, methods=["POST"]),
+        Route("/faults/{rule_id}", admin.fault, methods=["GET", "DELETE"]),
+        Route("/openapi.yaml", admin.openapi, methods=["GET"]),
     ]
+
+
+def admin_mount(controller: Controller) -> Mount:
+    """The admin API as one `Mount("/_mock")`, with its own error handlers: its refusals
+    name the field at fault (`{"detail": ..., "field": ...}`)."""
+    app = Starlette(routes=admin_routes(controller), exception_handlers=ADMIN_HANDLERS)
+    app.router.redirect_slashes = False
+    return Mount(ADMIN_PATH, app=app)

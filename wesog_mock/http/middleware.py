@@ -1,5 +1,8 @@
 """The controls on the wire: request faults and the journal, as one pure ASGI middleware.
 
+It makes each request's `RequestContext` (the headers read once) and leaves it in the scope
+under one key for the route, which adds what it decoded; the journal records it at the end.
+
 It wraps the whole app, outside Starlette's own error middleware, so that the journal sees the
 500s that one renders and a dropped connection reaches the server's own `send`. The admin API
 (`/_mock/...`) passes straight through: it is neither journaled nor subject to faults.
@@ -27,11 +30,12 @@ import anyio
 import httpx
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from wesog_mock.controls.context import RequestContext
 from wesog_mock.controls.controller import Controller
-from wesog_mock.controls.faults import OPERATION_FAULT_KEY, FaultRule
-from wesog_mock.controls.journal import PARSED_BODY_KEY
+from wesog_mock.controls.faults import FaultRule
 
-__all__ = ["ADMIN_PREFIX", "ConnectionDropped", "ControlsMiddleware"]
+__all__ = ["ADMIN_PREFIX", "CONTEXT_KEY", "ConnectionDropped", "ControlsMiddleware",
+           "request_context"]
 
 ADMIN_PREFIX = "/_mock/"
 _DROP_WAIT_S = 5.0
@@ -39,6 +43,42 @@ _DROP_WAIT_S = 5.0
 
 class ConnectionDropped(httpx.RemoteProtocolError):
     """A `drop` fault closed the connection without an answer (in-process transports)."""
+
+
+CONTEXT_KEY = "wesog_mock.context"  # the one note the middleware leaves in the scope
+
+
+def request_context(scope: Scope) -> RequestContext:
+    """The context the controls middleware made for this request."""
+    context: RequestContext = scope[CONTEXT_KEY]
+    return context
+
+
+def _new_context(scope: Scope, at_ms: float) -> RequestContext:
+    """The request's context, its headers read once: API key, Content-Type, Content-Length."""
+    key = content_type = None
+    length: int | None = None
+    chunked = False
+    for name, value in scope["headers"]:
+        name = name.lower()
+        if name == b"api-key" and key is None:
+            key = value.decode("latin-1").strip() or None
+        elif name == b"content-type" and content_type is None:
+            content_type = value.decode("latin-1")
+        elif name == b"content-length" and length is None and value.isdigit():
+            length = int(value)
+        elif name == b"transfer-encoding":
+            chunked = b"chunked" in value.lower()
+    return RequestContext(
+        at_ms=at_ms, method=scope["method"], path=scope["path"],
+        query_string=scope["query_string"], api_key=key, content_type=content_type,
+        declared_length=length, chunked=chunked,
+    )
+
+
+async def _wall_sleep(seconds: float) -> None:
+    """The latency fault's delay: wall time, not the fake's clock (a client's timeouts are)."""
+    await anyio.sleep(seconds)
 
 
 class ControlsMiddleware:
@@ -54,47 +94,37 @@ class ControlsMiddleware:
             return
         controller = self.controller
         started = perf_counter()
-        at_ms = controller.clock.now_ms()
+        context = scope[CONTEXT_KEY] = _new_context(scope, controller.now_ms())
         limit = controller.config.max_body_bytes
-        chunks: list[bytes] = []
-        seen = 0
-        final = False
-        status: int | None = None
         recorded = False
-        dropped = False
         faults = controller.faults
-        fault = (
-            faults.for_request(scope["method"], scope["path"], scope["headers"])
+        fault = context.fault = (
+            faults.for_request(context.method, context.path, context.api_key)
             if faults.has_request_faults else None
         )
 
         def record() -> None:
             nonlocal recorded
             recorded = True
-            controller.journal.record(
-                at_ms, scope["method"], scope["path"], scope["query_string"], scope["headers"],
-                chunks, seen, final and seen <= limit, status, dropped,
-                (perf_counter() - started) * 1000.0, scope.get(OPERATION_FAULT_KEY, fault),
-                scope.get(PARSED_BODY_KEY),
-            )
+            context.latency_ms = (perf_counter() - started) * 1000.0
+            context.body_complete = context.body_complete and context.body_bytes <= limit
+            controller.journal.record(context)
 
         async def journal_receive() -> Message:
-            nonlocal seen, final
             message = await receive()
             if message["type"] == "http.request":
                 body = message.get("body", b"")
                 if body:
-                    seen += len(body)
-                    if seen <= limit:  # past the limit the app refuses it: keep no more
-                        chunks.append(body)
+                    context.body_bytes += len(body)
+                    if context.body_bytes <= limit:  # past it the app refuses: keep no more
+                        context.chunks.append(body)
                 if not message.get("more_body", False):
-                    final = True
+                    context.body_complete = True
             return message
 
         async def journal_send(message: Message) -> None:
-            nonlocal status
             if message["type"] == "http.response.start":
-                status = message["status"]
+                context.status = message["status"]
             elif (
                 message["type"] == "http.response.body"
                 and not message.get("more_body")
@@ -109,15 +139,16 @@ class ControlsMiddleware:
             if fault is None:
                 await self.app(scope, journal_receive, journal_send)
             elif fault.kind == "latency":
-                await faults.sleep((fault.latency_ms or 0.0) / 1000.0)
+                await _wall_sleep((fault.latency_ms or 0.0) / 1000.0)
                 await self.app(scope, journal_receive, journal_send)
             elif fault.kind == "status":
-                while not final and seen <= limit:  # read the body, so the journal can judge it
+                # Read the body, so the journal can judge it.
+                while not context.body_complete and context.body_bytes <= limit:
                     if (await journal_receive())["type"] == "http.disconnect":
                         break
                 await _answer_status(fault, journal_send)
             else:
-                dropped = True
+                context.dropped = True
                 record()  # before the client can see the connection close
                 await _drop(receive, send)
         finally:
