@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import socket
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from importlib import metadata
@@ -164,9 +163,10 @@ def _serve(args: argparse.Namespace, config: MockConfig) -> int:
     import uvicorn  # only when serving: `--help` stays fast
 
     from wesog_mock.http.app import create_app
+    from wesog_mock.http.listening import listening_socket
 
     try:
-        sock = socket.create_server((args.host, args.port), reuse_port=False)
+        sock = listening_socket(args.host, args.port)
     except OSError as error:
         print(f"wesog-mock: cannot listen on {args.host}:{args.port}: {error.strerror}",
               file=sys.stderr)

@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 from typing import Any
 
@@ -22,6 +21,7 @@ from contracts.client import InProcessTransport
 from contracts.findings import format_location
 from wesog_mock.controls.controller import Controller
 from wesog_mock.domain.config import MockConfig
+from wesog_mock.http.listening import listening_socket
 
 __all__ = ["DEFAULT_BASE_URL", "LiveServer", "WesogFake", "WesogRouter"]
 
@@ -35,7 +35,7 @@ class LiveServer:
         self, app: Starlette, host: str = "127.0.0.1", startup_timeout_s: float = 20
     ) -> None:
         self.app = app
-        self._sock = socket.create_server((host, 0))
+        self._sock = listening_socket(host, 0)
         port = self._sock.getsockname()[1]
         self.url = f"http://{host}:{port}"
         self._server = uvicorn.Server(

@@ -7,16 +7,22 @@ import dataclasses
 import os
 import re
 import signal
+import socket
+import statistics
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
+from wesog_mock import create_app
 from wesog_mock.cli import build_config, main, parser
 from wesog_mock.domain.config import MockConfig, Setting, settings
+from wesog_mock.http.listening import listening_socket
+from wesog_mock.testing import LiveServer
 
 
 def test_help_explains_every_option(capsys: pytest.CaptureFixture[str]) -> None:
@@ -191,3 +197,37 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
         main(["--version"])
     assert exited.value.code == 0
     assert re.fullmatch(r"wesog-mock \d+\.\d+\.\d+\S*\n", capsys.readouterr().out)
+
+
+def _median_request_ms(url: str, count: int = 40) -> float:
+    """The median wall time of `count` sequential keep-alive requests to `url`."""
+    times = []
+    with httpx.Client(base_url=url, headers={"API-Key": "k"}, timeout=10) as client:
+        client.get("/ops")  # the connection is open before the first measured request
+        for _ in range(count):
+            started = time.perf_counter()
+            assert client.get("/ops").status_code == 200
+            times.append((time.perf_counter() - started) * 1000.0)
+    return statistics.median(times)
+
+
+# Nagle's algorithm meeting the client's delayed ACK costs ~40 ms per request; a request to a
+# local fake costs about 1 ms. The bound catches the first, not a busy machine's noise.
+KEEP_ALIVE_BOUND_MS = 15.0
+
+
+def test_keep_alive_requests_to_serve_are_not_held_back(
+    served: tuple[subprocess.Popen[str], str],
+) -> None:
+    _, url = served
+    assert _median_request_ms(url) < KEEP_ALIVE_BOUND_MS
+
+
+def test_keep_alive_requests_to_the_live_server_are_not_held_back() -> None:
+    with LiveServer(create_app(MockConfig(api_keys=("k",)))) as server:
+        assert _median_request_ms(server.url) < KEEP_ALIVE_BOUND_MS
+
+
+def test_the_listening_socket_names_tcp_so_asyncio_sets_nodelay() -> None:
+    with listening_socket("127.0.0.1", 0) as sock:
+        assert sock.proto == socket.IPPROTO_TCP
