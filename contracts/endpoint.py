@@ -88,8 +88,40 @@ def _query_items(query: QueryInput) -> list[tuple[str, str]]:
     return list(query)
 
 
+# A JSON string escape of a UTF-16 surrogate (\uD800-\uDFFF). A valid pair decodes to one
+# character; a lone one decodes to a str that cannot be encoded, stored or sent back, so a body
+# with one is refused (A9). Bodies without such an escape (nearly all) skip the walk.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _lone_surrogate(document: Any, loc: Location = ("body",)) -> Location | None:
+    """Where the first string (or key) with a lone surrogate is, or None."""
+    stack: list[tuple[Any, Location]] = [(document, loc)]
+    while stack:
+        node, where = stack.pop()
+        if isinstance(node, str):
+            try:
+                node.encode("utf-8")
+            except UnicodeEncodeError:
+                return where
+        elif isinstance(node, dict):
+            for key, value in node.items():
+                try:
+                    key.encode("utf-8")
+                except UnicodeEncodeError:
+                    return where
+                stack.append((value, (*where, key)))
+        elif isinstance(node, list):
+            stack.extend((value, (*where, index)) for index, value in enumerate(node))
+    return None
+
+
 def parse_json_body(raw: bytes, content_type: str | None = None) -> tuple[Any, Finding | None]:
-    """Decode a JSON request body the way FastAPI does, or say why it cannot be."""
+    """Decode a JSON request body the way FastAPI does, or say why it cannot be.
+
+    Where FastAPI would answer 400 or store what it cannot send back, the contract reads it
+    as a 422 (A9): nesting past the decoder's limit (CPython's, about 1,000 levels), an
+    integer of more than 4,300 digits, a lone UTF-16 surrogate in any string or key."""
     if content_type:
         media = content_type.split(";", 1)[0].strip().lower()
         if media != "application/json" and not media.endswith("+json"):
@@ -100,12 +132,28 @@ def parse_json_body(raw: bytes, content_type: str | None = None) -> tuple[Any, F
     if not raw:
         return None, Finding("missing", ("body",), "Field required")
     try:
-        return json.loads(raw), None
+        document = json.loads(raw)
     except json.JSONDecodeError as error:
         where = f" at line {error.lineno} column {error.colno}: {error.msg}"
         return None, Finding("json_invalid", ("body",), f"JSON decode error{where}", input={})
-    except ValueError:  # bytes that are not UTF-8 (UnicodeDecodeError)
+    except UnicodeDecodeError:
         return None, Finding("json_invalid", ("body",), "JSON decode error: not UTF-8", input={})
+    except RecursionError:
+        return None, Finding(
+            "json_invalid", ("body",),
+            "JSON decode error: nested too deeply (the limit is about 1,000 levels)", input={},
+        )
+    except ValueError as error:  # an integer past Python's 4,300 digits
+        return None, Finding("json_invalid", ("body",), f"JSON decode error: {error}", input={})
+    if _SURROGATE_ESCAPE.search(raw):
+        lone = _lone_surrogate(document)
+        if lone is not None:
+            return None, Finding(
+                "string_unicode", lone,
+                "Input should be a valid string: a lone UTF-16 surrogate (\\uD800-\\uDFFF "
+                "without its pair) is not a character", input=None,
+            )
+    return document, None
 
 
 class Endpoint:

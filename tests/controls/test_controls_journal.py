@@ -166,3 +166,28 @@ async def test_a_request_whose_app_raised_is_still_recorded(fake: Fake) -> None:
     assert entry.body_checked is False
     assert entry.status == 500  # what Starlette's error middleware answered before re-raising
     assert fake.controller.operations("k1") == []
+
+
+async def test_a_check_that_fails_is_a_finding_about_the_fake_never_a_broken_answer(
+    fake: Fake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RecursionError("maximum recursion depth exceeded")
+
+    # The journal's own contract object; a check of a held body now always fails.
+    monkeypatch.setattr(fake.controller.journal._contract, "validate_request", broken)
+    big = [image(f"i{n}", title="x" * 1000) for n in range(6000)]  # past the held-body cap
+    for _ in range(4):
+        answer = await fake.wesog("POST", "/imgs", json=big)
+        assert answer.status_code == 202
+        assert answer.json()["num_total"] == 6000  # the whole answer, every time
+    listed = await fake.wesog("GET", "/ops")
+    assert (listed.status_code, len(listed.json())) == (200, 4)
+    entries = fake.controller.journal.entries
+    assert len(entries) == 5
+    for entry in entries:
+        [finding] = entry.findings
+        assert finding.code == "fake_error"
+        assert not finding.is_violation  # the client under test did nothing wrong
+        assert "RecursionError" in finding.message
+    assert fake.controller.journal._pending == 0  # nothing held after the failed checks

@@ -238,7 +238,11 @@ class Journal:
         if isinstance(raw, JournalEntry):
             return raw
         self._pending -= raw.held_bytes
-        entry = self._records[seq] = _work_out(raw, self._contract)
+        try:
+            entry = _work_out(raw, self._contract)
+        except Exception as error:  # nothing that observes a request may break an answer
+            entry = _unchecked(raw, error)
+        self._records[seq] = entry
         return entry
 
     def _trim(self) -> None:
@@ -248,6 +252,26 @@ class Journal:
                 self._pending -= dropped.held_bytes
             self._first += 1
             self._dropped += 1
+
+
+def _unchecked(held: _Held, error: Exception) -> JournalEntry:
+    """The entry of a request the journal failed to check: a finding about the fake itself.
+
+    The request was answered before this ran; the failure stays here, in the journal."""
+    request, fault = held.request, held.request.fault
+    finding = Finding(
+        "fake_error", (), f"wesog-mock could not check this request against the contract "
+        f"({type(error).__name__}: {str(error)[:200]}); this is a bug of the fake, not of the "
+        "client", severity="warning",
+    )
+    return JournalEntry(
+        seq=held.seq, at=iso_ms(request.at_ms), latency_ms=round(request.latency_ms, 3),
+        tenant=request.api_key, method=request.method, path=request.path, query=(),
+        body_bytes=request.body_bytes, body_checked=False, status=request.status,
+        dropped=request.dropped, operation_id=None, findings=(finding,),
+        fault_id=None if fault is None else fault.id,
+        fault_kind=None if fault is None else fault.kind,
+    )
 
 
 def _matches(

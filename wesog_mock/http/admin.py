@@ -10,7 +10,6 @@ It is described by its own OpenAPI document, `admin-openapi.yaml` in this packag
 from __future__ import annotations
 
 import functools
-import json
 from importlib import resources
 from typing import Any
 
@@ -19,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
 
+from contracts.spec import parse_json_body
 from wesog_mock.controls.controller import Controller
 from wesog_mock.controls.faults import FaultRule
 from wesog_mock.domain.clock import iso_ms
@@ -32,10 +32,12 @@ ADMIN_PATH = "/_mock"
 async def _json_body(request: Request, expected: type, shape: str) -> Any:
     """The body as JSON of the `expected` type; an AdminProblem naming `shape` otherwise."""
     raw = await request.body()
-    try:
-        document = json.loads(raw) if raw.strip() else None
-    except ValueError:
-        raise AdminProblem(422, "body", "The body is not JSON") from None
+    document = None
+    if raw.strip():  # the Wesog API's decoder: nothing stored that cannot be sent back
+        document, problem = parse_json_body(raw)
+        if problem is not None:
+            raise AdminProblem(422, "body", f"The body is not JSON the fake can keep: "
+                               f"{problem.location}: {problem.message}")
     if not isinstance(document, expected):
         raise AdminProblem(422, "body", f"Send {shape}")
     return document

@@ -9,6 +9,7 @@ A handler raises instead of returning an error response; the handlers registered
     AdminProblem      the admin API's refusals: {"detail": ..., "field": ...}
     ConfigError       422 in the admin API, naming the field (FaultError is one)
     ClockError        409 in the admin API (a real clock cannot be moved)
+    ClientDisconnect  400, recorded in the journal (the client is gone: nobody reads it)
     HTTPException     Starlette's own (unknown path, method): FastAPI's {"detail": "Not Found"}
     Exception         500 {"detail": "Internal Server Error"}, FastAPI's shape
 """
@@ -20,7 +21,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from contracts.findings import Finding
@@ -101,6 +102,11 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return json_response(exc.status_code, {"detail": exc.detail}, dict(exc.headers or {}))
 
 
+async def _client_gone(request: Request, exc: Exception) -> Response:
+    # Nobody reads this answer; it is what the journal records for the request.
+    return _answer(400, "The client disconnected before it had sent the whole body.")
+
+
 async def _server_error(request: Request, exc: Exception) -> Response:
     return _answer(500, "Internal Server Error")
 
@@ -128,6 +134,7 @@ API_HANDLERS: dict[Any, Handler] = {
     ApiError: _api_error,
     NotFound: _not_found,
     AlreadyStarted: _already_started,
+    ClientDisconnect: _client_gone,
     HTTPException: _http_error,
     Exception: _server_error,
 }
@@ -137,6 +144,7 @@ ADMIN_HANDLERS: dict[Any, Handler] = {
     ConfigError: _config_error,
     ClockError: _clock_error,
     NotFound: _admin_not_found,
+    ClientDisconnect: _client_gone,
     HTTPException: _http_error,
     Exception: _server_error,
 }
