@@ -259,3 +259,17 @@ def test_json_junk_never_gets_a_5xx(url: str, document: Any, strict: str, method
 
 def test_after_all_of_it_the_server_is_whole(url: str) -> None:
     assert_canary(url, "junk-bytes", "junk-json")
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "br", "deflate, gzip"])
+def test_a_compressed_body_is_refused_with_the_reason(url: str, tenant: str, encoding: str) -> None:
+    import gzip
+
+    body = gzip.compress(json.dumps([{"id": "z", "src": SRC}]).encode())
+    answer = httpx.post(f"{url}/imgs?wait=true", content=body, timeout=30,
+                        headers={**JSON, "API-Key": tenant, "Content-Encoding": encoding})
+    assert answer.status_code == 422
+    [error] = answer.json()["detail"]
+    assert error["loc"] == ["header", "Content-Encoding"]
+    assert "uncompressed" in error["msg"]
+    assert _ops(url, tenant) == []

@@ -24,6 +24,7 @@ class RequestContext:
         method, path, query_string: as the server received them.
         api_key: the `API-Key` header, stripped; None when missing or empty.
         content_type: the `Content-Type` header, if any.
+        content_encoding: the `Content-Encoding` header, if any.
         declared_length: the `Content-Length` header, when it is a number.
         chunked: whether the body came with `Transfer-Encoding: chunked`.
         chunks: the body as read, up to the body limit; `body_bytes` counts all of it.
@@ -41,6 +42,7 @@ class RequestContext:
     query_string: bytes
     api_key: str | None
     content_type: str | None
+    content_encoding: str | None = None
     declared_length: int | None
     chunked: bool
     chunks: list[bytes] = field(default_factory=list)

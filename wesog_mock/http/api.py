@@ -13,6 +13,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from contracts.findings import Finding
 from contracts.spec import Contract, Endpoint, parse_json_body
 from wesog_mock.controls.context import RequestContext
 from wesog_mock.controls.controller import Controller, gc_paused
@@ -114,7 +115,15 @@ class WesogApi:
         params, findings = endpoint.parse_query_string(context.query_string)
         problems = [f for f in findings if f.is_violation]
         document: Any = None
-        if endpoint.body is not None:
+        encoding = context.content_encoding
+        if endpoint.body is not None and encoding not in (None, "", "identity"):
+            # FastAPI would hand the compressed bytes to the JSON decoder; say what is wrong.
+            problems.append(Finding(
+                "content_encoding", ("header", "Content-Encoding"),
+                f"Content-Encoding {encoding!r} is not supported: send the body uncompressed",
+                input=encoding,
+            ))
+        elif endpoint.body is not None:
             document, problem = parse_json_body(raw, context.content_type)
             if problem is not None:
                 problems.append(problem)

@@ -56,7 +56,7 @@ def request_context(scope: Scope) -> RequestContext:
 
 def _new_context(scope: Scope, at_ms: float) -> RequestContext:
     """The request's context, its headers read once: API key, Content-Type, Content-Length."""
-    key = content_type = None
+    key = content_type = encoding = None
     length: int | None = None
     chunked = False
     for name, value in scope["headers"]:
@@ -65,6 +65,8 @@ def _new_context(scope: Scope, at_ms: float) -> RequestContext:
             key = value.decode("latin-1").strip() or None
         elif name == b"content-type" and content_type is None:
             content_type = value.decode("latin-1")
+        elif name == b"content-encoding" and encoding is None:
+            encoding = value.decode("latin-1").strip().lower()
         elif name == b"content-length" and length is None and value.isdigit():
             length = int(value)
         elif name == b"transfer-encoding":
@@ -72,7 +74,7 @@ def _new_context(scope: Scope, at_ms: float) -> RequestContext:
     return RequestContext(
         at_ms=at_ms, method=scope["method"], path=scope["path"],
         query_string=scope["query_string"], api_key=key, content_type=content_type,
-        declared_length=length, chunked=chunked,
+        content_encoding=encoding, declared_length=length, chunked=chunked,
     )
 
 
