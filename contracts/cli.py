@@ -5,8 +5,9 @@
                     [--strict-assumptions]
 
 Exit status: 0 when no documented rule is violated (assumptions that differ are reported, not
-fatal, unless `--strict-assumptions`); 1 when one is; 2 on a usage error or a server that
-cannot be reached, said in one line.
+fatal, unless `--strict-assumptions`); 1 when one is; 2 on a usage error, a server that
+cannot be reached, or an install without the suite's dependencies (the `contracts` extra), said
+in one line.
 """
 
 from __future__ import annotations
@@ -17,14 +18,16 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import httpx
-import pytest
 
-from contracts.conformance._session import RECORD, find_app
+from contracts._extra import INSTALL, missing_suite_packages, needs
 from contracts.report import RunRecord
 from contracts.spec import default_contract
+
+if TYPE_CHECKING:
+    import pytest
 
 __all__ = ["main"]
 
@@ -42,7 +45,8 @@ def _usage(message: str) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog=_PROG, description="Judge a Wesog server against openapi.yaml.")
+    parser = _Parser(prog=_PROG, description="Judge a Wesog server against openapi.yaml.",
+                     epilog=f"The suite's dependencies come with the contracts extra: {INSTALL}")
     target = parser.add_mutually_exclusive_group(required=True)
     target.add_argument("--base-url", metavar="URL", help="the server to judge")
     target.add_argument("--app", metavar="MODULE:FACTORY", help="an in-process ASGI app instead")
@@ -83,6 +87,8 @@ class _Capture:
         self.record = RunRecord(target=target, rules=default_contract().rules)
 
     def pytest_configure(self, config: pytest.Config) -> None:
+        from contracts.conformance._session import RECORD
+
         config.stash[RECORD] = self.record
 
 
@@ -109,6 +115,15 @@ def _pytest_args(options: argparse.Namespace, workdir: Path) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    missing = missing_suite_packages()
+    if missing:
+        print(needs(_PROG, missing), file=sys.stderr)
+        return 2
+    # Imported only now, so that without the extra the line above is all a user sees.
+    import pytest
+
+    from contracts.conformance._session import find_app
+
     try:
         options = _parser().parse_args(argv)
     except SystemExit as exit_:

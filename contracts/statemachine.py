@@ -21,8 +21,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from contracts._extra import suite_import_error
+
+try:
+    from hypothesis import strategies as st
+    from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+except ModuleNotFoundError as error:  # the base install, without the contracts extra
+    raise suite_import_error(error, __name__) from None
 
 from contracts.client import WesogClient
 from contracts.exchange import Exchange, fail, state_of

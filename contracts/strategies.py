@@ -17,7 +17,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from hypothesis import strategies as st
+from contracts._extra import suite_import_error
+
+try:
+    from hypothesis import strategies as st
+except ModuleNotFoundError as error:  # the base install, without the contracts extra
+    raise suite_import_error(error, __name__) from None
 
 from contracts.model import KINDS, Kind, image_fields
 

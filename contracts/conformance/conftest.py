@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from contracts._extra import missing_suite_packages, needs
 from contracts.client import MockAdmin, WesogClient
 from contracts.conformance._session import (
     MARKERS,
@@ -27,6 +28,11 @@ from contracts.conformance._session import (
 )
 from contracts.report import RunRecord
 from contracts.spec import default_contract
+
+# `pytest --pyargs contracts.conformance` without the extra: one error that names it, not a
+# `No module named 'hypothesis'` per test module.
+if missing_suite_packages():
+    raise ModuleNotFoundError(needs("contracts.conformance", missing_suite_packages()))
 
 _SUITE_DIR = Path(__file__).resolve().parent
 

@@ -98,6 +98,15 @@ def test_the_default_contract_is_compiled_once() -> None:
     assert len(default_contract().endpoints) == 12
 
 
+def test_importing_the_package_loads_neither_yaml_nor_the_validator_nor_the_contract() -> None:
+    # The suite's pytest plugin lives in this package: its names are imported on first use.
+    code = ("import sys, contracts; print(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('yaml', 'jsonschema_rs', 'httpx', 'hypothesis') or m.startswith('contracts.')))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, timeout=60)
+    assert done.stdout.strip() == "[]"
+
+
 def test_contracts_never_imports_wesog_mock() -> None:
     # The suite judges any server, so it shares no code with the one it judges (DESIGN.md).
     code = ("import sys, contracts, contracts.spec; "

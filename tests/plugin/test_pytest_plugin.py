@@ -284,13 +284,16 @@ def test_the_session_leaves_no_thread_or_port_behind(suite: pytest.Pytester) -> 
         assert probe.connect_ex((host, int(port))) != 0, "the port still answers"
 
 
-def test_loading_the_plugin_imports_nothing_heavy() -> None:
+@pytest.mark.parametrize("plugin", ["wesog_mock.pytest_plugin", "contracts.conformance.plugin"])
+def test_loading_the_plugin_imports_nothing_heavy(plugin: str) -> None:
+    # Both pytest11 entry points load in every pytest session of every project that installs
+    # us, used or not.
     import subprocess
     import sys
 
     heavy = ("starlette", "httpx", "uvicorn", "respx", "yaml", "jsonschema_rs", "anyio",
-             "wesog_mock.http.app", "contracts.spec")
-    code = ("import sys, wesog_mock.pytest_plugin; "
+             "hypothesis", "schemathesis", "wesog_mock.http.app", "contracts.spec")
+    code = (f"import sys, {plugin}; "
             f"print([m for m in {heavy!r} if m in sys.modules])")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True)
