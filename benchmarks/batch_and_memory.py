@@ -24,6 +24,7 @@ import httpx
 
 from contracts.spec import default_contract, parse_json_body
 from wesog_mock import Controller, MockConfig
+from wesog_mock.domain.operations import Mutation
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -75,8 +76,8 @@ def memory_per_image(count: int = 100_000) -> None:
     tracemalloc.start()
     before = tracemalloc.get_traced_memory()[0]
     batch = json.loads(body)  # as a request arrives: every value a string of its own
-    controller.submit("t", "create", [(i["id"], i) for i in batch], wait=False,
-                      urgent=False, strict=False, lang="en")
+    controller.submit(Mutation(tenant="t", kind="create", items=[(i["id"], i) for i in batch],
+                               lang="en"))
     controller.settle()
     del batch
     gc.collect()

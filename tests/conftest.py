@@ -23,7 +23,7 @@ from contracts.spec import default_contract
 from wesog_mock import Controller, MockConfig, create_app
 from wesog_mock.controls.faults import FaultRule
 from wesog_mock.domain.batch import BatchKind
-from wesog_mock.domain.operations import Operation, OperationFault
+from wesog_mock.domain.operations import Mutation, Operation, OperationFault
 
 CONTRACT = default_contract()
 Items: TypeAlias = list[tuple[str, dict[str, Any]]]
@@ -197,10 +197,9 @@ class Domain:
         lang: str = "en",
         fault: OperationFault | None = None,
     ) -> Operation:
-        return self.controller.submit(
-            tenant, kind, items, wait=wait, urgent=urgent, strict=strict, lang=lang,
-            fault=None if fault is None else FaultRule(kind=fault),
-        )
+        mutation = Mutation(tenant=tenant, kind=kind, items=items, wait=wait, urgent=urgent,
+                            strict=strict, lang=lang)
+        return self.controller.submit(mutation, None if fault is None else FaultRule(kind=fault))
 
     def run(self, kind: BatchKind, items: Items, **options: Any) -> dict[str, Any]:
         """Submit, let the queue settle, and return the finished operation's view."""

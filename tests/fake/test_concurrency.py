@@ -13,6 +13,7 @@ import pytest
 
 from contracts.spec import default_contract
 from wesog_mock import Controller, MockConfig, create_app
+from wesog_mock.domain.operations import Mutation
 
 if TYPE_CHECKING:
     from conftest import MakeFake, Reply
@@ -75,8 +76,9 @@ def test_controller_methods_from_several_threads_at_once() -> None:
     def work(tenant: str) -> list[int]:
         ids = []
         for n in range(per_thread):
-            op = controller.submit(tenant, "create", [(f"i{n}", {"src": tenant})],
-                                   wait=False, urgent=n % 7 == 0, strict=True, lang="en")
+            op = controller.submit(Mutation(tenant=tenant, kind="create",
+                                            items=[(f"i{n}", {"src": tenant})],
+                                            urgent=n % 7 == 0, strict=True, lang="en"))
             ids.append(op.op_id)
             if n % 10 == 0:
                 controller.advance(1)

@@ -20,15 +20,14 @@ from typing import Any
 
 from wesog_mock.controls.faults import FaultRegistry, FaultRule
 from wesog_mock.controls.journal import Journal
-from wesog_mock.domain.batch import BatchKind, read_view
+from wesog_mock.domain.batch import read_view
 from wesog_mock.domain.clock import RealClock, VirtualClock, iso_ms
 from wesog_mock.domain.config import MockConfig
 from wesog_mock.domain.engine import Engine
-from wesog_mock.domain.operations import Operation
+from wesog_mock.domain.operations import Mutation, Operation
 
 __all__ = ["ClockError", "Controller", "Submitted", "gc_paused"]
 
-Items = list[tuple[str, dict[str, Any]]]
 _BULK_ITEMS = 2_000  # batches this large are evaluated with the collector paused
 
 
@@ -85,32 +84,20 @@ class Controller:
 
     # -- the API's operations ------------------------------------------------------------------
 
-    def submit(
-        self,
-        tenant: str,
-        kind: BatchKind,
-        items: Items,
-        *,
-        wait: bool,
-        urgent: bool,
-        strict: bool,
-        lang: str,
-        fault: FaultRule | None = None,
-    ) -> Operation:
+    def submit(self, mutation: Mutation, fault: FaultRule | None = None) -> Operation:
         """Queue an operation and start what is due; the operation (for `view`, `wait_for`)."""
         with self._lock:
-            return self._enqueue(tenant, kind, items, wait, urgent, strict, lang, fault)[0]
+            return self._enqueue(mutation, fault)[0]
 
     def _enqueue(
-        self, tenant: str, kind: BatchKind, items: Items, wait: bool, urgent: bool,
-        strict: bool, lang: str, fault: FaultRule | None, show: bool = False,
+        self, mutation: Mutation, fault: FaultRule | None, show: bool = False
     ) -> tuple[Operation, dict[str, Any] | None]:
         """(The lock held.) Catch up, queue, then replay the instant of submission, which
         with no delays runs the operation to its end. With `show`, also the operation's view
         as submitted, before that replay: how a 202 shows it."""
         now = self._catch_up()
         op = self._engine.submit(
-            tenant, kind, items, wait=wait, urgent=urgent, strict=strict, lang=lang,
+            mutation,
             fault=None if fault is None else fault.operation_fault,
             fail_reason="" if fault is None else fault.reason,
         )
@@ -118,28 +105,16 @@ class Controller:
         self._engine.run_until(now)
         return op, submitted
 
-    async def execute(
-        self,
-        tenant: str,
-        kind: BatchKind,
-        items: Items,
-        *,
-        wait: bool,
-        urgent: bool,
-        strict: bool,
-        lang: str,
-        method: str,
-        path: str,
-    ) -> Submitted:
+    async def execute(self, mutation: Mutation, *, method: str, path: str) -> Submitted:
         """A mutation from submission to its answer: with `wait`, until the operation has
-        finished or the sync timeout has passed on the fake's clock (D7, A5)."""
-        fault = self.faults.for_operation(method, path, tenant)
+        finished or the sync timeout has passed on the fake's clock (D7, A5).
+
+        `method` and `path` are the request's, which operation fault rules match."""
+        fault = self.faults.for_operation(method, path, mutation.tenant)
         # A vanished operation never finishes: waiting for it could only end in the 202.
-        answer_now = not wait or (fault is not None and fault.kind == "vanish")
-        with self._lock, gc_paused(len(items) >= _BULK_ITEMS):
-            op, submitted = self._enqueue(
-                tenant, kind, items, wait, urgent, strict, lang, fault, show=answer_now
-            )
+        answer_now = not mutation.wait or (fault is not None and fault.kind == "vanish")
+        with self._lock, gc_paused(len(mutation.items) >= _BULK_ITEMS):
+            op, submitted = self._enqueue(mutation, fault, show=answer_now)
             if submitted is not None:  # shown as submitted: it runs after the answer
                 return Submitted(False, submitted, fault)
             if op.finished:  # with no delays it already has

@@ -19,9 +19,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from wesog_mock.domain.batch import BatchKind, Record, evaluate_batch, new_record
+from wesog_mock.domain.batch import Record, evaluate_batch, new_record
 from wesog_mock.domain.config import MockConfig
-from wesog_mock.domain.operations import Operation, OperationFault
+from wesog_mock.domain.operations import Mutation, Operation, OperationFault
 
 __all__ = ["AlreadyStarted", "Engine", "NotFound", "Tenant"]
 
@@ -136,14 +136,8 @@ class Engine:
 
     def submit(
         self,
-        tenant: str,
-        kind: BatchKind,
-        items: list[tuple[str, dict[str, Any]]],
+        mutation: Mutation,
         *,
-        wait: bool,
-        urgent: bool,
-        strict: bool,
-        lang: str,
         fault: OperationFault | None = None,
         fail_reason: str = "injected failure",
     ) -> Operation:
@@ -151,16 +145,17 @@ class Engine:
         caught up to (call `run_until` before); the next `run_until` may start it."""
         now = self._simulated_ms
         config = self._config
+        tenant = mutation.tenant
         op = Operation(
             op_id=self._next_id,
             tenant=tenant,
-            kind=kind,
-            items=items,
-            num_total=len(items),
-            do_wait=wait,
-            do_urgent=urgent,
-            do_strict=strict,
-            lang=lang,
+            kind=mutation.kind,
+            items=mutation.items,
+            num_total=len(mutation.items),
+            do_wait=mutation.wait,
+            do_urgent=mutation.urgent,
+            do_strict=mutation.strict,
+            lang=mutation.lang,
             created_ms=now,
             ready_ms=now + config.queue_delay_ms + self._jitter(),
             item_ms=config.item_ms,
@@ -172,7 +167,7 @@ class Engine:
         if fault == "vanish":
             return op  # answered once, then never seen again: its id is 404 from now on
         self.tenant(tenant).operations[op.op_id] = op
-        if urgent:
+        if mutation.urgent:
             self._queue.appendleft(op)
         else:
             self._queue.append(op)

@@ -15,7 +15,7 @@ from typing import Any, Literal
 from wesog_mock.domain.batch import BatchKind, BatchOutcome
 from wesog_mock.domain.clock import iso_ms
 
-__all__ = ["METHOD_OF_KIND", "Operation", "OperationFault", "Phase"]
+__all__ = ["METHOD_OF_KIND", "Mutation", "Operation", "OperationFault", "Phase"]
 
 Phase = Literal["queued", "running", "finished"]
 OperationFault = Literal["hold", "fail", "vanish"]
@@ -24,6 +24,27 @@ OperationFault = Literal["hold", "fail", "vanish"]
 METHOD_OF_KIND: dict[BatchKind, str] = {
     "create": "add", "replace": "upd", "merge": "upd", "delete": "del",
 }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Mutation:
+    """A mutation as a request asks for it: what to do to which images, and how (D6, D7).
+
+    Attributes:
+        tenant: the API key whose images it changes.
+        kind: create, replace, merge or delete.
+        items: (image id, fields) pairs, in request order.
+        wait, urgent, strict: the query's booleans, defaults applied.
+        lang: the language of the per-item error messages.
+    """
+
+    tenant: str
+    kind: BatchKind
+    items: list[tuple[str, dict[str, Any]]]
+    wait: bool = False
+    urgent: bool = False
+    strict: bool = False
+    lang: str = "es"
 
 
 @dataclass(slots=True, eq=False)

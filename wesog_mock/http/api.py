@@ -19,6 +19,7 @@ from wesog_mock.controls.context import RequestContext
 from wesog_mock.controls.controller import Controller, gc_paused
 from wesog_mock.domain.batch import BatchKind
 from wesog_mock.domain.config import MockConfig
+from wesog_mock.domain.operations import Mutation
 from wesog_mock.http.answers import invalid, json_response, refuse
 from wesog_mock.http.middleware import request_context
 
@@ -98,11 +99,12 @@ class WesogApi:
             items = [(item["id"], item) for item in document]  # ids are validated strings
         else:
             items = [(image_id, document if document is not None else {})]
-        submitted = await controller.execute(
-            tenant, _KIND_OF_METHOD[request.method], items, wait=params["wait"],
-            urgent=params["urgent"], strict=params["strict"], lang=params["lang"],
-            method=request.method, path=context.path,
+        mutation = Mutation(
+            tenant=tenant, kind=_KIND_OF_METHOD[request.method], items=items,
+            wait=params["wait"], urgent=params["urgent"], strict=params["strict"],
+            lang=params["lang"],
         )
+        submitted = await controller.execute(mutation, method=request.method, path=context.path)
         if submitted.fault is not None:
             context.fault = submitted.fault  # the journal names the operation fault
         return json_response(200 if submitted.finished else 202, submitted.view)
