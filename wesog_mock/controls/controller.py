@@ -15,6 +15,7 @@ from typing import Any
 
 from wesog_mock.controls.faults import FaultRegistry
 from wesog_mock.controls.journal import Journal
+from wesog_mock.controls.schema import image_schema
 from wesog_mock.domain.batch import read_view
 from wesog_mock.domain.clock import RealClock, VirtualClock, iso_ms
 from wesog_mock.domain.config import ConfigError, MockConfig
@@ -37,7 +38,7 @@ class Controller:
         self.clock: RealClock | VirtualClock = (
             VirtualClock() if config.clock == "virtual" else RealClock()
         )
-        self.engine = Engine(config, self.clock)
+        self.engine = Engine(config, self.clock, image_schema())
         self.engine.on_finish = self._on_finish
         self.journal = Journal(config.journal_size)
         self.faults = FaultRegistry(config.seed)
@@ -140,7 +141,8 @@ class Controller:
         """The tenant's images as read back, by id."""
         with self.locked() as engine:
             stored = engine.tenant(tenant).images if tenant in engine.tenant_keys() else {}
-            return {image_id: read_view(image_id, rec) for image_id, rec in stored.items()}
+            whole = engine.schema.full_record
+            return {image_id: read_view(image_id, whole(rec)) for image_id, rec in stored.items()}
 
     def operations(self, tenant: str) -> list[dict[str, Any]]:
         """The tenant's operations as `GET /ops` shows them."""

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from wesog_mock.domain.batch import BatchKind, Record, evaluate_batch, new_record
+from wesog_mock.domain.batch import BatchKind, ImageSchema, Record, evaluate_batch
 from wesog_mock.domain.clock import Clock
 from wesog_mock.domain.config import MockConfig
 from wesog_mock.domain.operations import Operation, OperationFault
@@ -47,9 +47,10 @@ class Tenant:
 class Engine:
     """Tenants, the queue and the workers. Not thread-safe: the Controller serializes calls."""
 
-    def __init__(self, config: MockConfig, clock: Clock) -> None:
+    def __init__(self, config: MockConfig, clock: Clock, schema: ImageSchema) -> None:
         self._config = config
         self.clock = clock
+        self.schema = schema
         self._rng = random.Random(config.seed)
         self._tenants: dict[str, Tenant] = {}
         self._queue: deque[Operation] = deque()
@@ -87,14 +88,16 @@ class Engine:
         return list(self._tenants)
 
     def get_image(self, tenant: str, image_id: str) -> Record:
+        """The stored image as a whole record (every read field but the id, null when unset)."""
         record = self._tenants[tenant].images.get(image_id) if tenant in self._tenants else None
         if record is None:
             raise NotFound(image_id)
-        return record
+        return self.schema.full_record(record)
 
     def seed_images(self, tenant: str, images: Iterable[Mapping[str, Any]]) -> int:
         """Store images directly, with no operation (test set-up). Each needs an `id`."""
         store = self.tenant(tenant).images
+        new_record = self.schema.new_record
         count = 0
         for image in images:
             store[str(image["id"])] = new_record(image)
@@ -139,6 +142,7 @@ class Engine:
             op_id=self._next_id,
             tenant=tenant,
             kind=kind,
+            method=self.schema.method_of_kind[kind],
             items=items,
             num_total=len(items),
             do_wait=wait,
@@ -253,7 +257,8 @@ class Engine:
         self._queue.remove(op)
         tenant = self.tenant(op.tenant)
         op.outcome = evaluate_batch(
-            tenant.images, op.kind, op.items or [], strict=op.do_strict, lang=op.lang,
+            tenant.images, op.kind, op.items or [], schema=self.schema, strict=op.do_strict,
+            lang=op.lang,
             forced_failure=op.fail_reason,
         )
         op.items = None
