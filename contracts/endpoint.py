@@ -11,16 +11,22 @@ import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import parse_qsl
 
 from contracts._schema import CompiledSchema, item_schema, resolve
 from contracts.findings import Finding, Location
 
-__all__ = ["Endpoint", "Parameter", "QueryInput", "parse_json_body"]
+__all__ = ["BOOLEAN_SPELLINGS", "Endpoint", "Parameter", "QueryInput", "parse_json_body"]
 
-_TRUE = frozenset({"1", "on", "t", "true", "y", "yes"})
-_FALSE = frozenset({"0", "off", "f", "false", "n", "no"})
+# FastAPI's (pydantic's) words for a boolean parameter, compared lower-cased (A9).
+BOOLEAN_SPELLINGS: Mapping[bool, frozenset[str]] = MappingProxyType({
+    True: frozenset({"1", "on", "t", "true", "y", "yes"}),
+    False: frozenset({"0", "off", "f", "false", "n", "no"}),
+})
+_TRUE = BOOLEAN_SPELLINGS[True]
+_FALSE = BOOLEAN_SPELLINGS[False]
 _QUERY_CACHE_SIZE = 512
 _PYDANTIC_INT = re.compile(r"^\s*[+-]?\d+(?:_\d+)*(?:\.0*)?\s*$", re.ASCII)
 
@@ -172,6 +178,7 @@ class Endpoint:
         self.operation_id: str = spec["operationId"]
         self.summary: str = spec.get("summary", "")
         self.wesog_method: str | None = spec.get("x-wesog-method")
+        self.wesog_kind: str | None = spec.get("x-wesog-kind")
         self.rules: tuple[str, ...] = tuple(spec.get("x-wesog-rules", ()))
         declared = (*shared_parameters, *spec.get("parameters", ()))
         self.parameters = tuple(

@@ -4,7 +4,8 @@ It is deliberately separate from the fake (`wesog_mock`): the judge shares no co
 judged. It knows images and batches, nothing of HTTP, queues or time:
 
     model = ImageModel()
-    outcome = model.apply("add", [{"id": "a", "src": "s"}, {"id": "a", "src": "t"}], strict=True)
+    outcome = model.apply("create", [{"id": "a", "src": "s"}, {"id": "a", "src": "t"}],
+                          strict=True)
     outcome.failing            # (1,): the second copy fails (A3), so nothing is stored (D5)
     model.images               # {}
 
@@ -17,9 +18,10 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from contracts.spec import default_contract
+from contracts.vocabulary import KINDS, Kind
 
 __all__ = [
     "KINDS",
@@ -32,14 +34,12 @@ __all__ = [
     "method_label",
 ]
 
-Kind = Literal["add", "put", "patch", "del"]
-KINDS: tuple[Kind, ...] = ("add", "put", "patch", "del")
-
-_LABELS: Mapping[Kind, str] = {"add": "add", "put": "upd", "patch": "upd", "del": "del"}
-_KIND_OF_METHOD: Mapping[str, Kind] = {
-    "POST": "add", "PUT": "put", "PATCH": "patch", "DELETE": "del",
+_DECIDING_RULE: Mapping[Kind, str] = {
+    "create": "D1", "replace": "D2", "merge": "D2", "delete": "D3",
 }
-_DECIDING_RULE: Mapping[Kind, str] = {"add": "D1", "put": "D2", "patch": "D2", "del": "D3"}
+_STATE_RULE: Mapping[Kind, str] = {
+    "create": "D1", "replace": "D4", "merge": "A1", "delete": "D3",
+}
 
 
 @functools.cache
@@ -52,13 +52,13 @@ def image_fields() -> Mapping[str, Mapping[str, Any]]:
 
 
 def method_label(kind: Kind) -> str:
-    """The operation's `method` for a kind of mutation (`put` and `patch` are both `upd`)."""
-    return _LABELS[kind]
+    """The operation's `method` for a kind of mutation (`replace` and `merge` are both `upd`)."""
+    return default_contract().vocabulary.label[kind]
 
 
 def kind_of(http_method: str) -> Kind:
     """The kind of mutation an HTTP method on `/imgs` performs."""
-    return _KIND_OF_METHOD[http_method.upper()]
+    return default_contract().vocabulary.kind_of(http_method)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +114,7 @@ class Outcome:
         """The rule a difference in the images after this operation breaks."""
         if not self.all_good:
             return "D5"
-        return {"add": "D1", "put": "D4", "patch": "A1", "del": "D3"}[self.kind]
+        return _STATE_RULE[self.kind]
 
 
 def _record(item: Mapping[str, Any]) -> dict[str, Any]:
@@ -144,7 +144,7 @@ class ImageModel:
         Items apply one by one, in request order, to a working copy (A3); the copy is kept only
         if every item succeeds (D5). Every item is evaluated, even after a failure (A2).
         """
-        if kind not in _LABELS:
+        if kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
         work = {key: dict(value) for key, value in self.images.items()}
         seen: set[str] = set()
@@ -155,15 +155,15 @@ class ImageModel:
             seen.add(image_id)
             exists = image_id in work
             ok = True
-            if kind == "add":
+            if kind == "create":
                 if exists and strict:
                     ok = False
                 else:
                     work[image_id] = _record(item)
-            elif kind in ("put", "patch"):
+            elif kind in ("replace", "merge"):
                 if not exists:
                     ok = not strict
-                elif kind == "put":
+                elif kind == "replace":
                     work[image_id] = _record(item)
                 else:
                     work[image_id] = _merged(work[image_id], item)

@@ -25,6 +25,7 @@ import yaml
 
 from contracts.endpoint import Endpoint, Parameter, QueryInput, parse_json_body
 from contracts.findings import Finding
+from contracts.vocabulary import Vocabulary
 
 __all__ = [
     "Contract",
@@ -86,7 +87,8 @@ class RequestReport:
 
 
 class Contract:
-    """The compiled contract: its endpoints, its rules, and request/response validation."""
+    """The compiled contract: its endpoints, its rules, its vocabulary of mutations, and
+    request/response validation."""
 
     def __init__(self, document: Mapping[str, Any]) -> None:
         self.document = document
@@ -100,6 +102,7 @@ class Contract:
                     endpoints.append(Endpoint(method, path, spec, shared, components))
         self.endpoints: tuple[Endpoint, ...] = tuple(endpoints)
         self._by_id = {e.operation_id: e for e in endpoints}
+        self.vocabulary = Vocabulary.of(endpoints)
 
     def endpoint(self, operation_id: str) -> Endpoint:
         return self._by_id[operation_id]

@@ -51,7 +51,6 @@ __all__ = [
 
 _POOL = 4
 _SLOTS = st.sampled_from([str(i) for i in range(_POOL)])
-_METHODS: Mapping[Kind, str] = {"add": "POST", "put": "PUT", "patch": "PATCH", "del": "DELETE"}
 
 
 def expect_accepted(exchange: Exchange) -> Mapping[str, Any]:
@@ -135,10 +134,11 @@ class WesogStateMachine(RuleBasedStateMachine):
     def _send(self, kind: Kind, path: str, body: Any, items: Sequence[Mapping[str, Any]],
               query: Mapping[str, str]) -> None:
         json_body: Any = {} if body is None else body
-        if kind == "del" and path != "/imgs":
-            exchange = self.client.request("DELETE", path, query=query)
+        method = self.client.contract.vocabulary.http_method[kind]
+        if kind == "delete" and path != "/imgs":
+            exchange = self.client.request(method, path, query=query)
         else:
-            exchange = self.client.request(_METHODS[kind], path, query=query, json_body=json_body)
+            exchange = self.client.request(method, path, query=query, json_body=json_body)
         op = expect_accepted(exchange)
         op_id = op.get("op_id")
         if not isinstance(op_id, int):
@@ -173,9 +173,9 @@ class WesogStateMachine(RuleBasedStateMachine):
     def single(self, data: st.DataObject, kind: Kind, slot: str, query: dict[str, str]) -> None:
         image_id = self._slot(slot)
         body: Any = None
-        if kind in ("add", "put"):
+        if kind in ("create", "replace"):
             body = data.draw(images(with_id=False))
-        elif kind == "patch":
+        elif kind == "merge":
             body = data.draw(partial_images(with_id=False))
         item = {**(body or {}), "id": image_id}
         self._send(kind, self.client.image_path(image_id), body, [item], self._prepare(query))

@@ -4,12 +4,13 @@ operations in every lifecycle state.
 Each function validates its arguments when called (not when drawn) and returns a
 `SearchStrategy`. Field names and types come from `openapi.yaml`, never restated here.
 
-    @given(batches("add", ids=image_ids(prefix="run1-")), query_flags())
+    @given(batches("create", ids=image_ids(prefix="run1-")), query_flags())
     def test_batch(batch, flags): ...
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import string
 from collections.abc import Mapping
@@ -24,7 +25,9 @@ try:
 except ModuleNotFoundError as error:  # the base install, without the contracts extra
     raise suite_import_error(error, __name__) from None
 
+from contracts.endpoint import BOOLEAN_SPELLINGS
 from contracts.model import KINDS, Kind, image_fields
+from contracts.spec import default_contract
 
 __all__ = [
     "LIFECYCLE_STATES",
@@ -40,14 +43,40 @@ __all__ = [
 
 LIFECYCLE_STATES = ("queued", "running", "finished", "failed", "cancelled")
 _ID_ALPHABET = string.ascii_letters + string.digits + "-_."
-_TRUE = ("true", "True", "1", "yes", "on", "TRUE", "t", "y")
-_FALSE = ("false", "False", "0", "no", "off", "FALSE", "f", "n")
-_LANGS = ("en", "es", "pt", "fr", "ru")
 _ABSENT = object()
 _EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
-_BATCH_METHODS: Mapping[Kind, str] = {
-    "add": "POST", "put": "PUT", "patch": "PATCH", "del": "DELETE",
-}
+
+
+def _spellings(words: frozenset[str], plain: str) -> tuple[str, ...]:
+    """Every spelling the contract's booleans take, `plain` first (it shrinks there), then the
+    rest, then the plain word capitalized and in capitals (the parser ignores case)."""
+    return (plain, *sorted(words - {plain}), plain.capitalize(), plain.upper())
+
+
+_TRUE = _spellings(BOOLEAN_SPELLINGS[True], "true")
+_FALSE = _spellings(BOOLEAN_SPELLINGS[False], "false")
+
+
+@dataclass(frozen=True, slots=True)
+class _MutationQuery:
+    flags: tuple[str, ...]  # the boolean parameters (wait, urgent, strict)
+    langs: tuple[str, ...]  # the values of `lang`
+
+
+@functools.cache
+def _mutation_query() -> _MutationQuery:
+    """The query parameters every mutation takes, as the contract lists them."""
+    endpoint = next(e for e in default_contract().endpoints if e.wesog_kind is not None)
+    query = [p for p in endpoint.parameters if p.location == "query"]
+    flags = tuple(p.name for p in query if p.schema.get("type") == "boolean")
+    [langs] = [tuple(p.schema["enum"]) for p in query if p.name == "lang"]
+    return _MutationQuery(flags, langs)
+
+
+def _field_named(kind: str) -> str:
+    """The first image metadata field of a JSON type (`string`, `array`), for defects."""
+    return next(name for name, schema in image_fields().items()
+                if name != "src" and kind in schema.get("type", ()))
 
 
 def _check_size(min_size: int, max_size: int) -> None:
@@ -154,7 +183,8 @@ def batches(
     max_size: int = 8,
     unique: bool = False,
 ) -> st.SearchStrategy[list[dict[str, Any]]]:
-    """Batch bodies of one kind: `add`/`put` take images, `patch` partial images, `del` ids.
+    """Batch bodies of one kind: `create`/`replace` take images, `merge` partial images,
+    `delete` ids.
 
     Ids come from `ids` (default `image_ids()`); draw them from a small pool
     (`st.sampled_from([...])`) to get duplicates within a batch (A3) and conflicts with stored
@@ -167,9 +197,9 @@ def batches(
         raise ValueError("a batch has at least one item (A9): min_size must be >= 1")
     id_strategy = image_ids() if ids is None else ids
     items: st.SearchStrategy[dict[str, Any]]
-    if kind in ("add", "put"):
+    if kind in ("create", "replace"):
         items = images(ids=id_strategy)
-    elif kind == "patch":
+    elif kind == "merge":
         items = partial_images(ids=id_strategy)
     else:
         items = id_strategy.map(lambda i: {"id": i})
@@ -188,11 +218,10 @@ def query_flags(*, spellings: bool = True, lang: bool = True) -> st.SearchStrate
     truth = st.sampled_from(_TRUE) if spellings else st.just("true")
     falsity = st.sampled_from(_FALSE) if spellings else st.just("false")
     boolean = falsity | truth
-    optional: dict[str, st.SearchStrategy[str]] = {
-        "wait": boolean, "urgent": boolean, "strict": boolean,
-    }
+    query = _mutation_query()
+    optional: dict[str, st.SearchStrategy[str]] = dict.fromkeys(query.flags, boolean)
     if lang:
-        optional["lang"] = st.sampled_from(_LANGS)
+        optional["lang"] = st.sampled_from(query.langs)
     return st.fixed_dictionaries({}, optional=optional)
 
 
@@ -227,10 +256,10 @@ def _batch_defects(
         ("empty_id", [{**item, "id": ""}]),
         ("mistyped_id", [{**item, "id": 7}]),
     ]
-    if kind != "del":
-        defects.append(("mistyped_field", [{**item, "title": 5}]))
-        defects.append(("mistyped_list", [{**item, "keywords": "not-a-list"}]))
-    if kind in ("add", "put"):
+    if kind != "delete":
+        defects.append(("mistyped_field", [{**item, _field_named("string"): 5}]))
+        defects.append(("mistyped_list", [{**item, _field_named("array"): "not-a-list"}]))
+    if kind in ("create", "replace"):
         defects.append(("missing_src", [{"id": image_id}]))
         defects.append(("empty_src", [{**item, "src": ""}]))
     return defects
@@ -240,12 +269,12 @@ def _batch_defects(
 def _invalid(draw: st.DrawFn, ids: st.SearchStrategy[str]) -> InvalidRequest:
     image_id = draw(ids)
     kind: Kind = draw(st.sampled_from(KINDS))
-    method = _BATCH_METHODS[kind]
+    method = default_contract().vocabulary.http_method[kind]
     item: dict[str, Any] = {"id": image_id}
-    if kind in ("add", "put"):
+    if kind in ("create", "replace"):
         item["src"] = "https://example.com/x.jpg"
     query_defects = [
-        ("bad_boolean", (draw(st.sampled_from(("wait", "urgent", "strict"))), "maybe")),
+        ("bad_boolean", (draw(st.sampled_from(_mutation_query().flags)), "maybe")),
         ("bad_lang", ("lang", draw(st.sampled_from(("de", "EN", "english", ""))))),
     ]
     body_defects = _batch_defects(kind, item, image_id)

@@ -10,6 +10,7 @@ import pytest
 from contracts.client import WesogClient
 from contracts.conformance._helpers import SRC, check, read, rules, run, seed
 from contracts.model import image_fields
+from contracts.spec import default_contract
 
 
 def _errors(op: Any) -> list[int]:
@@ -154,8 +155,10 @@ def test_later_items_see_earlier_ones(wesog_client: WesogClient) -> None:
 
 
 @rules("D9")
-@pytest.mark.parametrize(("method", "label"),
-                         [("POST", "add"), ("PUT", "upd"), ("PATCH", "upd"), ("DELETE", "del")])
+@pytest.mark.parametrize(("method", "label"), [
+    (e.method, e.wesog_method) for e in default_contract().endpoints
+    if e.path == "/imgs/{image_id}" and e.wesog_method is not None
+])
 def test_single_image_paths_are_one_item_operations(
     wesog_client: WesogClient, method: str, label: str
 ) -> None:

@@ -16,7 +16,6 @@ from contracts.model import KINDS, ImageModel, Kind
 from contracts.statemachine import check_image, check_outcome, make_state_machine
 from contracts.strategies import batches
 
-_METHODS = {"add": "POST", "put": "PUT", "patch": "PATCH", "del": "DELETE"}
 _SLOTS = st.sampled_from(["0", "1", "2"])
 
 
@@ -32,10 +31,11 @@ def test_batches_do_what_the_model_says(wesog_client: WesogClient, wesog_target:
         if stored:
             seeded = [{"id": ids[int(s)], "src": SRC, "title": f"seed {s}"} for s in stored]
             run(wesog_client, "POST", "/imgs", seeded, strict=False)
-            model.apply("add", seeded, strict=False)
+            model.apply("create", seeded, strict=False)
         batch = [{**item, "id": ids[int(item["id"])]}
                  for item in data.draw(batches(kind, ids=_SLOTS, max_size=6))]
-        exchange = wesog_client.mutate(_METHODS[kind], "/imgs", batch, strict=strict, wait=wait)
+        method = wesog_client.contract.vocabulary.http_method[kind]
+        exchange = wesog_client.mutate(method, "/imgs", batch, strict=strict, wait=wait)
         outcome = model.apply(kind, batch, strict=strict)
         check_outcome(exchange, finish(wesog_client, exchange), outcome)
         for image_id in ids:

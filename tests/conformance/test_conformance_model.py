@@ -26,7 +26,8 @@ def _model(*ids: str, **fields: Any) -> ImageModel:
 
 def test_strict_add_of_an_existing_id_fails_and_stores_nothing() -> None:
     model = _model("a")
-    outcome = model.apply("add", [{"id": "b", "src": SRC}, {"id": "a", "src": SRC}], strict=True)
+    outcome = model.apply("create", [{"id": "b", "src": SRC}, {"id": "a", "src": SRC}],
+                          strict=True)
     assert outcome.failing == (1,)
     assert outcome.rule_for_item(1) == "D1"
     assert set(model.images) == {"a"}
@@ -34,14 +35,14 @@ def test_strict_add_of_an_existing_id_fails_and_stores_nothing() -> None:
 
 def test_relaxed_add_replaces_the_whole_record() -> None:
     model = _model("a", title="old")
-    outcome = model.apply("add", [{"id": "a", "src": "s2"}], strict=False)
+    outcome = model.apply("create", [{"id": "a", "src": "s2"}], strict=False)
     assert outcome.all_good
     assert model.get("a") == _stored(src="s2")
 
 
 def test_a_duplicate_in_a_strict_add_batch_fails_the_second_copy() -> None:
     outcome = ImageModel().apply(
-        "add", [{"id": "a", "src": SRC}, {"id": "a", "src": SRC}], strict=True
+        "create", [{"id": "a", "src": SRC}, {"id": "a", "src": SRC}], strict=True
     )
     assert outcome.failing == (1,)
     assert outcome.rule_for_item(1) == "A3"
@@ -50,12 +51,12 @@ def test_a_duplicate_in_a_strict_add_batch_fails_the_second_copy() -> None:
 
 def test_put_replaces_and_the_last_copy_wins() -> None:
     model = _model("a", title="old", city="x")
-    model.apply("put", [{"id": "a", "src": "s1", "title": "t1"}, {"id": "a", "src": "s2"}],
+    model.apply("replace", [{"id": "a", "src": "s1", "title": "t1"}, {"id": "a", "src": "s2"}],
                 strict=True)
     assert model.get("a") == _stored(src="s2")
 
 
-@pytest.mark.parametrize("kind", ["put", "patch"])
+@pytest.mark.parametrize("kind", ["replace", "merge"])
 def test_update_of_a_missing_id(kind: Kind) -> None:
     item = {"id": "x", "src": SRC}
     assert ImageModel().predict(kind, [item], strict=True).failing == (0,)
@@ -66,28 +67,28 @@ def test_update_of_a_missing_id(kind: Kind) -> None:
 
 def test_patch_merges_and_an_explicit_null_clears() -> None:
     model = _model("a", title="t", city="c")
-    model.apply("patch", [{"id": "a", "title": None, "country": "es"}], strict=True)
+    model.apply("merge", [{"id": "a", "title": None, "country": "es"}], strict=True)
     assert model.get("a") == _stored(src=SRC, city="c", country="es")
 
 
 def test_delete_of_a_missing_id_is_good_strict_or_not() -> None:
     for strict in (True, False):
-        outcome = _model("a").predict("del", [{"id": "a"}, {"id": "zz"}], strict=strict)
+        outcome = _model("a").predict("delete", [{"id": "a"}, {"id": "zz"}], strict=strict)
         assert outcome.all_good
         assert outcome.after == {}
 
 
 def test_unknown_fields_are_not_stored() -> None:
     model = ImageModel()
-    model.apply("add", [{"id": "a", "src": SRC, "titel": "typo"}], strict=False)
+    model.apply("create", [{"id": "a", "src": SRC, "titel": "typo"}], strict=False)
     assert "titel" not in (model.get("a") or {})
 
 
 def test_labels_and_kinds() -> None:
     assert [method_label(k) for k in KINDS] == ["add", "upd", "upd", "del"]
-    assert kind_of("patch") == "patch"
+    assert kind_of("patch") == "merge"
     with pytest.raises(ValueError, match="kind"):
-        ImageModel().predict("merge", [], strict=False)  # type: ignore[arg-type]
+        ImageModel().predict("patch", [], strict=False)  # type: ignore[arg-type]
 
 
 POOL = st.sampled_from(["a", "b", "c"])

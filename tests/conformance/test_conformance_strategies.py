@@ -25,7 +25,6 @@ from contracts.strategies import (
 
 CONTRACT = default_contract()
 HEADERS = {"API-Key": "k", "Content-Type": "application/json"}
-METHODS = {"add": "POST", "put": "PUT", "patch": "PATCH", "del": "DELETE"}
 FEW = settings(max_examples=30, deadline=None)
 
 
@@ -35,8 +34,8 @@ FEW = settings(max_examples=30, deadline=None)
         (lambda: image_ids(prefix="a/b"), ValueError),
         (lambda: image_ids(min_size=0), ValueError),
         (lambda: image_ids(min_size=3, max_size=2), ValueError),
-        (lambda: batches("merge"), ValueError),  # type: ignore[arg-type]
-        (lambda: batches("add", min_size=0), ValueError),
+        (lambda: batches("patch"), ValueError),  # type: ignore[arg-type]
+        (lambda: batches("create", min_size=0), ValueError),
         (lambda: images(ids="a"), TypeError),  # type: ignore[arg-type]
         (lambda: partial_images(ids=st.just("a"), with_id=False), ValueError),
         (lambda: query_flags(spellings="yes"), TypeError),  # type: ignore[arg-type]
@@ -63,7 +62,8 @@ def test_batches_are_valid_requests(data: st.DataObject) -> None:
     kind = data.draw(st.sampled_from(KINDS))
     batch = data.draw(batches(kind, ids=st.sampled_from(["a", "b"])))
     flags = data.draw(query_flags())
-    report = CONTRACT.validate_request(METHODS[kind], "/imgs", query=flags, headers=HEADERS,
+    method = CONTRACT.vocabulary.http_method[kind]
+    report = CONTRACT.validate_request(method, "/imgs", query=flags, headers=HEADERS,
                                        body=json.dumps(batch).encode())
     assert report.ok, report.findings
 
@@ -79,7 +79,7 @@ def test_single_image_bodies_are_valid(image: dict[str, Any], partial: dict[str,
 
 def test_unique_batches_have_one_item_per_id() -> None:
     @FEW
-    @given(batches("put", ids=st.sampled_from(["a", "b", "c"]), unique=True))
+    @given(batches("replace", ids=st.sampled_from(["a", "b", "c"]), unique=True))
     def check(batch: list[dict[str, Any]]) -> None:
         assert len({item["id"] for item in batch}) == len(batch)
 

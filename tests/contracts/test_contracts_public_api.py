@@ -15,6 +15,7 @@ from contracts import Finding, contract_text, default_contract, format_location,
 from contracts import endpoint as endpoint_module
 from contracts import findings as findings_module
 from contracts import spec as spec_module
+from contracts import vocabulary as vocabulary_module
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -56,7 +57,8 @@ def test_a_finding_renders_its_location_and_message() -> None:
     assert not warning.is_violation
 
 
-@pytest.mark.parametrize("module", [contracts, spec_module, endpoint_module, findings_module],
+@pytest.mark.parametrize("module", [contracts, spec_module, endpoint_module, findings_module,
+                                    vocabulary_module],
                          ids=lambda m: m.__name__)
 def test_all_is_sorted_unique_and_importable(module: ModuleType) -> None:
     names = module.__all__

@@ -6,12 +6,14 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from wesog_mock.domain.batch import WRITE_FIELDS, BatchKind
+from wesog_mock.controls.schema import image_schema
+from wesog_mock.domain.batch import BatchKind
 from wesog_mock.domain.messages import LANGUAGES
 
 if TYPE_CHECKING:
     from conftest import Domain, Items, MakeDomain
 
+WRITE_FIELDS = image_schema().write_fields
 RED = {"src": "s-red", "title": "Red", "keywords": ["red"], "nsfw": False}
 
 

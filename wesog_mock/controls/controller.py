@@ -20,6 +20,7 @@ from typing import Any
 
 from wesog_mock.controls.faults import FaultRegistry, FaultRule
 from wesog_mock.controls.journal import Journal
+from wesog_mock.controls.schema import image_schema
 from wesog_mock.domain.batch import read_view
 from wesog_mock.domain.clock import RealClock, VirtualClock, iso_ms
 from wesog_mock.domain.config import MockConfig
@@ -59,7 +60,7 @@ class Controller:
         self._clock: RealClock | VirtualClock = (
             VirtualClock() if config.clock == "virtual" else RealClock()
         )
-        self._engine = Engine(config, self._clock.now_ms())
+        self._engine = Engine(config, self._clock.now_ms(), image_schema())
         self._engine.on_finish = self._on_finish
         self.journal = Journal(config.journal_size)
         self.faults = FaultRegistry(config.seed)
@@ -161,7 +162,8 @@ class Controller:
         with self._lock:
             self._catch_up()
             stored = self._engine.images_of(tenant)
-            return {image_id: read_view(image_id, rec) for image_id, rec in stored.items()}
+            whole = self._engine.schema.full_record
+            return {image_id: read_view(image_id, whole(rec)) for image_id, rec in stored.items()}
 
     def tenants(self) -> list[str]:
         """The API keys that have images or operations."""

@@ -4,75 +4,99 @@ A stored record keeps only the fields that are set (a sparse dict), so an image 
 fields costs ten entries, not thirty; reads fill the rest with null. The working copy is an
 overlay of changes over the tenant's images: nothing is copied, and nothing is committed
 unless every item is good (D5).
+
+The field names are the contract's: the domain imports no `contracts`, so a layer above reads
+them from `openapi.yaml` once and hands them in as an `ImageSchema`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from wesog_mock.domain.messages import item_message
 
 __all__ = [
-    "READ_FIELDS",
-    "WRITE_FIELDS",
+    "KINDS",
     "BatchKind",
     "BatchOutcome",
+    "ImageSchema",
     "Record",
     "evaluate_batch",
-    "new_record",
     "read_view",
 ]
 
 Record = dict[str, Any]
 
-# The writable fields (API reference), in the contract's order.
-WRITE_FIELDS: tuple[str, ...] = (
-    "src", "url_img_watermark", "url_img_thumbnail", "title", "headline", "caption", "alt_text",
-    "ai_generated", "model_release", "property_release", "nsfw", "status", "date", "location",
-    "city", "country", "event", "author", "provider", "shot", "scene", "technique", "medium",
-    "keywords", "categories", "collections",
-)
-_WRITABLE = frozenset(WRITE_FIELDS)
-# The read model: the id, the writable fields and what the service derives from the pixels
-# (height, width, n_faces); the fake fetches no pixels, so those read null.
-READ_FIELDS: tuple[str, ...] = ("image_id", *WRITE_FIELDS, "height", "width", "n_faces")
-
+# A type for mypy; `ImageSchema` refuses a contract whose kinds are not exactly these.
 BatchKind = Literal["create", "replace", "merge", "delete"]
+KINDS: tuple[BatchKind, ...] = get_args(BatchKind)
 
 
-def new_record(fields: Mapping[str, Any]) -> Record:
-    """A stored record from a body: known fields only (unknown ones are ignored, A9), no nulls."""
-    record = dict(fields)
-    record.pop("id", None)
-    # The common case, checked at C speed: nothing unknown and nothing null to drop.
-    if _WRITABLE.issuperset(record) and None not in record.values():
-        return record
-    return {
-        name: value for name, value in record.items() if name in _WRITABLE and value is not None
-    }
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ImageSchema:
+    """The contract's image fields and operation methods, as the domain needs them.
 
+    Built once per process from `openapi.yaml` (`wesog_mock.controls.schema.image_schema`).
+    """
 
-def _merged(record: Record, fields: Mapping[str, Any]) -> Record:
-    """PATCH: the fields present change; an explicit null clears one (A1)."""
-    merged = dict(record)
-    for name, value in fields.items():
-        if name not in _WRITABLE:
-            continue
-        if value is None:
-            merged.pop(name, None)
-        else:
-            merged[name] = value
-    return merged
+    write_fields: tuple[str, ...]  # the writable fields, `src` first, in the contract's order
+    # The read model: the id, the writable fields and what the service derives from the pixels
+    # (height, width, n_faces); the fake fetches no pixels, so those read null.
+    read_fields: tuple[str, ...]
+    method_of_kind: Mapping[BatchKind, str]  # the operation's `method` (`add`, `upd`, `del`)
+    _writable: frozenset[str] = field(init=False, repr=False)
+    _stored: tuple[str, ...] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if set(self.method_of_kind) != set(KINDS):
+            raise ValueError(f"need a method for each of {KINDS}, got {dict(self.method_of_kind)}")
+        if "image_id" not in self.read_fields or not set(self.write_fields) <= set(
+                self.read_fields):
+            raise ValueError("the read fields must hold image_id and every write field")
+        object.__setattr__(self, "_writable", frozenset(self.write_fields))
+        object.__setattr__(self, "_stored", tuple(n for n in self.read_fields if n != "image_id"))
+
+    def new_record(self, fields: Mapping[str, Any]) -> Record:
+        """A stored record from a body: known fields only (unknown ones are ignored, A9), no
+        nulls."""
+        record = dict(fields)
+        record.pop("id", None)
+        writable = self._writable
+        # The common case, checked at C speed: nothing unknown and nothing null to drop.
+        if writable.issuperset(record) and None not in record.values():
+            return record
+        return {
+            name: value for name, value in record.items() if name in writable and value is not None
+        }
+
+    def merged(self, record: Record, fields: Mapping[str, Any]) -> Record:
+        """PATCH: the fields present change; an explicit null clears one (A1)."""
+        merged = dict(record)
+        writable = self._writable
+        for name, value in fields.items():
+            if name not in writable:
+                continue
+            if value is None:
+                merged.pop(name, None)
+            else:
+                merged[name] = value
+        return merged
+
+    def full_record(self, record: Record) -> Record:
+        """Every read field but the id, in the contract's order, null when unset."""
+        return {name: record.get(name) for name in self._stored}
 
 
 def read_view(image_id: str, record: Record, fields: Iterable[str] | None = None) -> dict[str, Any]:
-    """The image as read back: every read field (null when unset), or only `fields`."""
-    names = READ_FIELDS if fields is None else fields
-    return {
-        name: image_id if name == "image_id" else record.get(name) for name in names
-    }
+    """The image as read back: the id and every field of `record`, or only `fields`.
+
+    Give it a whole record (`Engine.get_image`, `ImageSchema.full_record`) to show every read
+    field with nulls."""
+    if fields is None:
+        return {"image_id": image_id, **record}
+    return {name: image_id if name == "image_id" else record.get(name) for name in fields}
 
 
 @dataclass(slots=True)
@@ -98,6 +122,7 @@ def evaluate_batch(
     kind: BatchKind,
     items: Sequence[tuple[str, Mapping[str, Any]]],
     *,
+    schema: ImageSchema,
     strict: bool,
     lang: str,
     forced_failure: str | None = None,
@@ -109,6 +134,7 @@ def evaluate_batch(
     """
     outcome = BatchOutcome()
     changes = outcome.changes
+    new_record = schema.new_record
     for index, (image_id, fields) in enumerate(items):
         if forced_failure is not None:
             outcome.fail(index, item_message("injected_failure", lang, image_id, forced_failure))
@@ -128,5 +154,5 @@ def evaluate_batch(
         elif kind == "replace":  # D4: fields left out become null
             changes[image_id] = new_record(fields)
         else:  # merge, A1
-            changes[image_id] = _merged(current, fields)
+            changes[image_id] = schema.merged(current, fields)
     return outcome

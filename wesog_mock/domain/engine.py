@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from wesog_mock.domain.batch import Record, evaluate_batch, new_record
+from wesog_mock.domain.batch import ImageSchema, Record, evaluate_batch
 from wesog_mock.domain.config import MockConfig
 from wesog_mock.domain.operations import Mutation, Operation, OperationFault
 
@@ -59,8 +59,9 @@ class Tenant:
 class Engine:
     """Tenants, the queue and the workers. Not thread-safe: the Controller serializes calls."""
 
-    def __init__(self, config: MockConfig, start_ms: float) -> None:
+    def __init__(self, config: MockConfig, start_ms: float, schema: ImageSchema) -> None:
         self._config = config
+        self.schema = schema
         self._rng = random.Random(config.seed)
         self._tenants: dict[str, Tenant] = {}
         self._queue: deque[Operation] = deque()
@@ -103,14 +104,16 @@ class Engine:
         return list(self._tenants)
 
     def get_image(self, tenant: str, image_id: str) -> Record:
+        """The stored image as a whole record (every read field but the id, null when unset)."""
         record = self._tenants[tenant].images.get(image_id) if tenant in self._tenants else None
         if record is None:
             raise NotFound("image", image_id)
-        return record
+        return self.schema.full_record(record)
 
     def seed_images(self, tenant: str, images: Iterable[Mapping[str, Any]]) -> int:
         """Store images directly, with no operation (test set-up). Each needs an `id`."""
         store = self.tenant(tenant).images
+        new_record = self.schema.new_record
         count = 0
         for image in images:
             store[str(image["id"])] = new_record(image)
@@ -150,6 +153,7 @@ class Engine:
             op_id=self._next_id,
             tenant=tenant,
             kind=mutation.kind,
+            method=self.schema.method_of_kind[mutation.kind],
             items=mutation.items,
             num_total=len(mutation.items),
             do_wait=mutation.wait,
@@ -265,7 +269,8 @@ class Engine:
         self._queue.remove(op)
         tenant = self.tenant(op.tenant)
         op.outcome = evaluate_batch(
-            tenant.images, op.kind, op.items or [], strict=op.do_strict, lang=op.lang,
+            tenant.images, op.kind, op.items or [], schema=self.schema, strict=op.do_strict,
+            lang=op.lang,
             forced_failure=op.fail_reason,
         )
         op.items = None

@@ -15,15 +15,10 @@ from typing import Any, Literal
 from wesog_mock.domain.batch import BatchKind, BatchOutcome
 from wesog_mock.domain.clock import iso_ms
 
-__all__ = ["METHOD_OF_KIND", "Mutation", "Operation", "OperationFault", "Phase"]
+__all__ = ["Mutation", "Operation", "OperationFault", "Phase"]
 
 Phase = Literal["queued", "running", "finished"]
 OperationFault = Literal["hold", "fail", "vanish"]
-
-# The operation's `method` label for each kind of batch (PUT and PATCH are both `upd`).
-METHOD_OF_KIND: dict[BatchKind, str] = {
-    "create": "add", "replace": "upd", "merge": "upd", "delete": "del",
-}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -54,6 +49,7 @@ class Operation:
     op_id: int
     tenant: str
     kind: BatchKind
+    method: str  # the operation's `method` for its kind (the contract's `x-wesog-method`)
     items: list[tuple[str, dict[str, Any]]] | None  # dropped once evaluated
     num_total: int
     do_wait: bool
@@ -73,10 +69,6 @@ class Operation:
     fail_reason: str | None = None  # an injected fault fails every item
     outcome: BatchOutcome | None = None
     errors: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def method(self) -> str:
-        return METHOD_OF_KIND[self.kind]
 
     @property
     def phase(self) -> Phase:

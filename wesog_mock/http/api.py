@@ -17,7 +17,6 @@ from contracts.findings import Finding
 from contracts.spec import Contract, Endpoint, parse_json_body
 from wesog_mock.controls.context import RequestContext
 from wesog_mock.controls.controller import Controller, gc_paused
-from wesog_mock.domain.batch import BatchKind
 from wesog_mock.domain.config import MockConfig
 from wesog_mock.domain.operations import Mutation
 from wesog_mock.http.answers import invalid, json_response, refuse
@@ -26,9 +25,6 @@ from wesog_mock.http.middleware import request_context
 __all__ = ["wesog_routes"]
 
 _BULK_BODY_BYTES = 1024 * 1024  # bodies this large are accepted with the collector paused
-_KIND_OF_METHOD: dict[str, BatchKind] = {
-    "POST": "create", "PUT": "replace", "PATCH": "merge", "DELETE": "delete",
-}
 
 
 def _tenant(context: RequestContext, controller: Controller) -> str:
@@ -70,6 +66,7 @@ class WesogApi:
     def __init__(self, controller: Controller, contract: Contract) -> None:
         self.controller = controller
         self._endpoints = {(e.method, e.path): e for e in contract.endpoints}
+        self._kind_of_method = contract.vocabulary.kind_of_method  # the contract's one map
 
     def _endpoint(self, request: Request, path: str) -> Endpoint:
         method = "GET" if request.method == "HEAD" else request.method
@@ -100,7 +97,7 @@ class WesogApi:
         else:
             items = [(image_id, document if document is not None else {})]
         mutation = Mutation(
-            tenant=tenant, kind=_KIND_OF_METHOD[request.method], items=items,
+            tenant=tenant, kind=self._kind_of_method[request.method], items=items,
             wait=params["wait"], urgent=params["urgent"], strict=params["strict"],
             lang=params["lang"],
         )

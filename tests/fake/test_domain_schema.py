@@ -1,0 +1,64 @@
+"""The fake restates nothing of the contract: its image fields, operation methods, kinds and
+languages are the contract's."""
+
+from __future__ import annotations
+
+from typing import get_args
+
+import pytest
+
+from contracts.model import image_fields
+from contracts.spec import default_contract
+from contracts.vocabulary import KINDS as CONTRACT_KINDS
+from wesog_mock.controls.schema import image_schema
+from wesog_mock.domain.batch import KINDS, ImageSchema
+from wesog_mock.domain.messages import LANGUAGES, Lang
+
+CONTRACT = default_contract()
+SCHEMAS = CONTRACT.document["components"]["schemas"]
+
+
+def test_the_write_fields_are_the_contracts_image_write_fields() -> None:
+    fields = image_schema().write_fields
+    assert fields == tuple(image_fields())
+    assert len(fields) == 26
+    assert fields[0] == "src"
+    metadata, required = SCHEMAS["NewImage"]["allOf"]
+    assert metadata == {"$ref": "#/components/schemas/ImageMetadata"}
+    new_image = {*SCHEMAS["ImageMetadata"]["properties"], *required["properties"]}
+    assert set(fields) == new_image - {"id"}
+
+
+def test_the_read_fields_are_the_contracts_image_fields() -> None:
+    schema = image_schema()
+    assert schema.read_fields == tuple(SCHEMAS["ImageField"]["enum"])
+    image = CONTRACT.endpoint("getImage").responses[200]
+    known = image.properties if image is not None else None
+    assert known is not None
+    assert set(schema.read_fields) == set(known)
+
+
+def test_the_kinds_and_methods_are_the_contracts() -> None:
+    assert KINDS == CONTRACT_KINDS
+    assert dict(image_schema().method_of_kind) == dict(CONTRACT.vocabulary.label)
+
+
+def test_the_messages_speak_the_contracts_languages() -> None:
+    # The wording lives in the domain (five languages side by side); the set is checked here
+    # rather than read at run time, so a new language in the contract fails this test.
+    lang = next(p for p in CONTRACT.endpoint("createImages").parameters if p.name == "lang")
+    assert set(LANGUAGES) == set(lang.schema["enum"]) == set(get_args(Lang))
+
+
+def test_the_schema_is_read_once() -> None:
+    assert image_schema() is image_schema()
+
+
+def test_a_schema_needs_a_method_for_every_kind() -> None:
+    schema = image_schema()
+    with pytest.raises(ValueError, match="method for each"):
+        ImageSchema(write_fields=schema.write_fields, read_fields=schema.read_fields,
+                    method_of_kind={"create": "add"})
+    with pytest.raises(ValueError, match="read fields"):
+        ImageSchema(write_fields=schema.write_fields, read_fields=("image_id",),
+                    method_of_kind=schema.method_of_kind)

@@ -1,0 +1,28 @@
+"""The contract's facts the domain works by, read from `openapi.yaml` once per process.
+
+The domain may not import `contracts` (import-linter), so this layer reads the image fields and
+the operation `method` of each kind of batch from the contract and hands them down.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from contracts.spec import default_contract
+from wesog_mock.domain.batch import KINDS, ImageSchema
+
+__all__ = ["image_schema"]
+
+
+@functools.cache
+def image_schema() -> ImageSchema:
+    """The packaged contract's `ImageSchema` (immutable, so every fake shares it)."""
+    contract = default_contract()
+    schemas = contract.document["components"]["schemas"]
+    metadata = tuple(schemas["ImageMetadata"]["properties"])
+    label = contract.vocabulary.label
+    return ImageSchema(
+        write_fields=("src", *metadata),
+        read_fields=tuple(schemas["ImageField"]["enum"]),
+        method_of_kind={kind: label[kind] for kind in KINDS},
+    )
