@@ -9,12 +9,20 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import socket
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from importlib import metadata
-from typing import Any
+from types import FrameType
+from typing import TYPE_CHECKING, Any
 
 from wesog_mock.domain.config import ENV_PREFIX, ConfigError, MockConfig, settings
+
+if TYPE_CHECKING:  # imported when serving only: `--help` stays fast
+    import uvicorn
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+    from wesog_mock.controls.controller import Controller
 
 __all__ = ["build_config", "main", "parser"]
 
@@ -27,6 +35,12 @@ seed, inspect, move the virtual clock and inject faults.
 Every option can also be set by an environment variable, named after it in its help:
 --item-ms is WESOG_MOCK_ITEM_MS, --api-key is WESOG_MOCK_API_KEYS (comma-separated), a
 switch such as --no-admin is WESOG_MOCK_NO_ADMIN=1. A flag wins over its variable.
+
+A stop (SIGTERM, or Ctrl-C) is prompt and clean: the fake stops accepting connections,
+answers every waiting wait=true request at once with the 202 form of a sync timeout (the
+operation as it stands: poll it no more, the fake is gone), lets other running requests
+finish for up to a second, and exits 0. A second signal stops it without that second. The
+state is in memory only: it goes with the process.
 """
 
 _EPILOG = """\
@@ -171,6 +185,15 @@ def _serve(args: argparse.Namespace, config: MockConfig) -> int:
         print(f"wesog-mock: cannot listen on {args.host}:{args.port}: {error.strerror}",
               file=sys.stderr)
         return 1
+    app = create_app(config)
+    controller = app.state.controller
+    served = _answer_cut_requests(app, controller)
+    server = _stopping_server(uvicorn.Config(served, log_level=args.log_level, lifespan="off",
+                                             timeout_graceful_shutdown=_GRACE_S), controller)
+    # Until uvicorn takes the signals over (and after it gives them back), a signal is a stop
+    # request too, so none is lost in the instants around startup.
+    for stop in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop, server.handle_exit)
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     print(f"wesog-mock: serving the Wesog API at http://{shown}:{port}", flush=True)
@@ -179,17 +202,65 @@ def _serve(args: argparse.Namespace, config: MockConfig) -> int:
         print(f"  admin:    http://{shown}:{port}/_mock/", flush=True)
     for name, value in config.as_dict().items():
         print(f"  {name} = {value!r}", flush=True)
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(config), log_level=args.log_level, lifespan="off")
-    )
-    # uvicorn traps SIGINT and SIGTERM, shuts down gracefully, then re-raises the signal to
-    # the handlers that were in place before it ran: make those a quiet "we are done", so a
-    # stop is exit 0 with no KeyboardInterrupt traceback.
-    for stop in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(stop, lambda *_: None)
     server.run(sockets=[sock])
     print("wesog-mock: stopped", flush=True)
     return 0
+
+
+_GRACE_S = 1  # how long a stop waits for requests still running once the waits are answered
+
+
+def _stopping_server(config: uvicorn.Config, controller: Controller) -> uvicorn.Server:
+    """A uvicorn.Server whose stop answers every `wait=true` request at once (202, as on a
+    sync timeout) and exits 0: a second signal hurries it, and never makes a traceback."""
+    import uvicorn
+
+    class StoppingServer(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            # Not uvicorn's: it re-raises the signals it caught once it has stopped (exit by
+            # signal, a KeyboardInterrupt traceback), and only a second SIGINT hurries it.
+            if self.should_exit:
+                self.force_exit = True
+            self.should_exit = True
+
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            for listening in self.servers:  # stop accepting first: no new request may wait
+                listening.close()
+            controller.stop_waiting()
+            # Closes idle connections, lets each running request finish (the waits just
+            # answered), and waits for that up to the grace, or not at all when hurried.
+            await super().shutdown(sockets)
+
+    return StoppingServer(config)
+
+
+_CUT = [(b"content-type", b"text/plain; charset=utf-8"), (b"connection", b"close")]
+
+
+def _answer_cut_requests(app: ASGIApp, controller: Controller) -> ASGIApp:
+    """`app`, but a request that a stop cuts short (one still in a latency fault when the
+    grace ends) is answered 503 without a traceback, not uvicorn's 500 with one."""
+    import asyncio
+
+    async def guarded(scope: Scope, receive: Receive, send: Send) -> None:
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await app(scope, receive, sending)
+        except asyncio.CancelledError:
+            if not controller.stopping or scope["type"] != "http":
+                raise
+            # The stop cancelled it: it ends here, quietly; the task is done either way.
+            if not started:
+                await send({"type": "http.response.start", "status": 503, "headers": _CUT})
+                await send({"type": "http.response.body", "body": b"wesog-mock is stopping"})
+
+    return guarded
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -11,8 +11,10 @@ import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -35,6 +37,7 @@ def test_help_explains_every_option(capsys: pytest.CaptureFixture[str]) -> None:
                  "--guide-defaults", "--no-admin", "--log-level", "--journal-size",
                  "WESOG_MOCK_"):
         assert flag in text
+    assert "SIGTERM" in text  # what a stop does
 
 
 def test_no_command_prints_help_and_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
@@ -94,12 +97,13 @@ def test_bad_settings_exit_2_with_one_line(
     assert "Traceback" not in err
 
 
-@pytest.fixture
-def served() -> Iterator[tuple[subprocess.Popen[str], str]]:
+@contextmanager
+def _serving(*options: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """`wesog-mock serve --port 0 --api-key k` in a subprocess, as a user starts it; its URL."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(
         [sys.executable, "-m", "wesog_mock.cli", "serve", "--port", "0", "--api-key", "k",
-         "--log-level", "warning"],
+         "--log-level", "warning", *options],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
     )
     assert process.stdout is not None
@@ -112,6 +116,12 @@ def served() -> Iterator[tuple[subprocess.Popen[str], str]]:
         if process.poll() is None:
             process.kill()
         process.communicate(timeout=10)  # reaps it and closes the pipes
+
+
+@pytest.fixture
+def served() -> Iterator[tuple[subprocess.Popen[str], str]]:
+    with _serving() as server:
+        yield server
 
 
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
@@ -131,6 +141,90 @@ def test_serves_requests_and_stops_cleanly(
     assert process.returncode == 0
     assert "Traceback" not in err
     assert "stopped" in out
+
+
+def _in_background(request: Callable[[], httpx.Response]) -> tuple[threading.Thread, list[Any]]:
+    """`request` on a thread of its own; the list gets its response (or its error)."""
+    answers: list[Any] = []
+
+    def run() -> None:
+        try:
+            answers.append(request())
+        except httpx.HTTPError as error:
+            answers.append(error)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, answers
+
+
+def _until(condition: Callable[[], bool]) -> None:
+    """Poll the server's state until `condition` holds (bounded: the server answers in ms)."""
+    deadline = time.monotonic() + 10
+    while not condition():
+        assert time.monotonic() < deadline, "the server never reached the state"
+
+
+def _waiting_post(url: str) -> Callable[[], httpx.Response]:
+    return lambda: httpx.post(url + "/imgs?wait=true", headers={"API-Key": "k"},
+                              json=[{"id": "a", "src": "https://x/a.jpg"}], timeout=30)
+
+
+def _has_an_operation(url: str) -> bool:
+    return bool(httpx.get(url + "/ops", headers={"API-Key": "k"}).json())
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_a_stop_answers_every_waiting_request_at_once_and_exits_0(stop: signal.Signals) -> None:
+    # A virtual clock that nobody moves: the operation could only ever finish by a sync timeout.
+    with _serving("--clock", "virtual", "--item-ms", "100000") as (process, url):
+        thread, answers = _in_background(_waiting_post(url))
+        _until(lambda: _has_an_operation(url))  # submitted: the request waits on it
+        began = time.monotonic()
+        process.send_signal(stop)
+        out, err = process.communicate(timeout=20)
+        took = time.monotonic() - began
+        thread.join(timeout=10)
+    assert process.returncode == 0
+    assert took < 2.0, f"the stop took {took:.2f} s"
+    assert "Traceback" not in err
+    assert "stopped" in out
+    [answer] = answers
+    assert isinstance(answer, httpx.Response), answer
+    assert answer.status_code == 202  # the answer of a sync timeout (A5)
+    assert answer.json()["is_finished"] is False
+    assert answer.json()["op_id"] == 1
+
+
+def test_a_second_signal_hurries_the_stop_and_prints_no_traceback() -> None:
+    """Two signals at once: the waiting request still gets its 202; a request the stop cuts
+    short (here, one in a latency fault) gets a 503 instead of uvicorn's 500, and no traceback."""
+    with _serving("--clock", "virtual", "--item-ms", "100000") as (process, url):
+        fault = {"kind": "latency", "latency_ms": 60_000, "path": "/imgs/slow"}
+        assert httpx.post(url + "/_mock/faults", json=fault).status_code == 201
+        slow, cut = _in_background(lambda: httpx.get(
+            url + "/imgs/slow", headers={"API-Key": "k"}, timeout=30))
+        waiting, answers = _in_background(_waiting_post(url))
+        _until(lambda: _has_an_operation(url)
+               and httpx.get(url + "/_mock/faults").json()[0]["fired"] == 1)
+        began = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=20)
+        took = time.monotonic() - began
+        slow.join(timeout=10)
+        waiting.join(timeout=10)
+    assert process.returncode == 0
+    assert took < 2.0, f"the stop took {took:.2f} s"
+    assert "Traceback" not in err
+    assert "stopped" in out
+    [answer] = answers
+    assert isinstance(answer, httpx.Response), answer
+    assert (answer.status_code, answer.json()["is_finished"]) == (202, False)
+    [cut_short] = cut
+    assert isinstance(cut_short, httpx.Response), cut_short
+    assert cut_short.status_code == 503
+    assert cut_short.headers["connection"] == "close"
 
 
 def test_port_in_use_is_one_line_and_exit_1(served: tuple[subprocess.Popen[str], str]) -> None:

@@ -72,6 +72,41 @@ async def test_advancing_the_clock_answers_a_waiting_request_at_once(fake: Fake)
     assert (answer.status_code, answer.json()["is_finished"]) == (200, True)
 
 
+async def test_stop_waiting_answers_every_waiting_request_at_once_and_later_ones_too(
+    fake: Fake,
+) -> None:
+    fake.controller.configure(item_ms=100_000)
+    answers: list[httpx.Response] = []
+
+    async def post(image_id: str) -> None:
+        answers.append(await fake.wesog("POST", "/imgs", json=[image(image_id)],
+                                        params={"wait": "true"}))
+
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(post, "a")
+        tasks.start_soon(post, "b")
+        for _ in range(1000):  # until both wait on their operations (yields, no sleep)
+            if len(fake.controller.operations("k1")) == 2:
+                break
+            await anyio.lowlevel.checkpoint()
+        assert answers == []
+        assert not fake.controller.stopping
+        with anyio.fail_after(5):  # wall time: a stranded request would hang here
+            fake.controller.stop_waiting()
+            while len(answers) < 2:
+                await anyio.lowlevel.checkpoint()
+    assert fake.controller.stopping
+    with anyio.fail_after(5):
+        await post("c")  # a wait that starts after the stop does not wait at all
+    for answer in answers:
+        body = answer.json()
+        assert (answer.status_code, body["is_finished"]) == (202, False)
+        assert isinstance(body["op_id"], int)
+    # The queue is untouched: the operations go on and finish on the clock as before.
+    fake.controller.settle()
+    assert [op["is_finished"] for op in fake.controller.operations("k1")] == [True] * 3
+
+
 async def test_the_configuration_read_back_is_always_the_current_one(fake: Fake) -> None:
     assert not hasattr(fake.app.state, "config")  # no second copy that could go stale
     fake.controller.configure(item_ms=7, api_keys=["k1", "k2"])

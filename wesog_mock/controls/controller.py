@@ -65,6 +65,7 @@ class Controller:
         self.journal = Journal(config.journal_size)
         self.faults = FaultRegistry(config.seed)
         self._wakers: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
+        self._stopping = False
 
     @property
     def config(self) -> MockConfig:
@@ -267,11 +268,27 @@ class Controller:
 
     # -- waiting for an operation (wait=true) --------------------------------------------------
 
+    @property
+    def stopping(self) -> bool:
+        """`stop_waiting()` was called: no `wait=true` request waits any more."""
+        return self._stopping
+
+    def stop_waiting(self) -> None:
+        """Answer every `wait=true` request now, and every later one at once.
+
+        For a server that is stopping: each waiting request gets the answer of a sync timeout
+        (the 202 form, the operation as it stands), so none holds the stop up. Operations are
+        not touched; the queue goes on as before. There is no way back: build a new fake."""
+        with self._lock:
+            self._stopping = True
+        self._wake_all()
+
     async def wait_for(self, op: Operation, deadline_ms: float) -> bool:
         """Wait until `op` finishes (True) or the fake's clock reaches `deadline_ms` (False).
 
-        On a real clock it sleeps until the next due event; on a virtual one it sleeps until
-        something moves the clock or changes the queue."""
+        False at once, too, once `stop_waiting()` has been called. On a real clock it sleeps
+        until the next due event; on a virtual one it sleeps until something moves the clock or
+        changes the queue."""
         loop = asyncio.get_running_loop()
         while True:
             with self._lock:
@@ -279,7 +296,7 @@ class Controller:
                 self._engine.run_until(now)
                 if op.finished:
                     return True
-                if now >= deadline_ms or op.discarded:
+                if now >= deadline_ms or op.discarded or self._stopping:
                     return False
                 due = min(self._engine.next_event_ms(), deadline_ms)
                 waker: asyncio.Future[None] = loop.create_future()
