@@ -114,6 +114,9 @@ def parser(environ: Mapping[str, str] | None = None) -> argparse.ArgumentParser:
     env = os.environ if environ is None else environ
     root = argparse.ArgumentParser(
         prog="wesog-mock", description="A local fake of the Wesog Search image API.",
+        epilog="This command and the pytest plugin come with the base install "
+        "(pip install wesog-mock). The conformance suite, wesog-contracts, needs the "
+        "contracts extra: pip install 'wesog-mock[contracts]'.",
     )
     root.add_argument("--version", action="version", version=f"wesog-mock {_version()}")
     commands = root.add_subparsers(dest="command", metavar="COMMAND")
