@@ -3,6 +3,7 @@
     wesog-contracts --base-url https://staging.example.com --api-key KEY [--api-key-2 KEY2]
                     [--junit-xml F] [--report-json F] [--max-examples N] [-k EXPR]
                     [--strict-assumptions]
+    wesog-contracts --version
 
 Exit status: 0 when no documented rule is violated (assumptions that differ are reported, not
 fatal, unless `--strict-assumptions`); 1 when one is; 2 on a usage error, a server that
@@ -13,6 +14,7 @@ in one line.
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
 import sys
 import tempfile
@@ -44,9 +46,17 @@ def _usage(message: str) -> int:
     return 2
 
 
+def _version() -> str:
+    try:
+        return importlib.metadata.version("wesog-mock")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"  # run from a checkout that was never installed
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=_PROG, description="Judge a Wesog server against openapi.yaml.",
                      epilog=f"The suite's dependencies come with the contracts extra: {INSTALL}")
+    parser.add_argument("--version", action="version", version=f"{_PROG} {_version()}")
     target = parser.add_mutually_exclusive_group(required=True)
     target.add_argument("--base-url", metavar="URL", help="the server to judge")
     target.add_argument("--app", metavar="MODULE:FACTORY", help="an in-process ASGI app instead")

@@ -2,9 +2,10 @@
 
 Rules send batches and single-image calls in every mode, poll operations, read images, list
 and cancel operations, and send invalid requests; every answer is checked by the client
-(`contracts.checks`), every finished operation is compared with the model's prediction (an
-`@invariant`), and at the end of each run every image the run touched is read back and
-compared with the model.
+(`contracts.checks`). The rules also observe: what the queue-order check needs is read at the
+end of each rule, so the invariants send nothing and only compare what was seen with the
+model (every finished operation did what it predicted, in queue order). At the end of each run
+every image the run touched is read back and compared with the model.
 
 The model stays exact without controlling the server's queue: operations of one tenant run in
 queue order, so while nothing urgent is pending the queue order is the send order; an urgent
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 from contracts._extra import suite_import_error
 
@@ -112,19 +113,30 @@ def check_image(
 class _Pending:
     op_id: int
     outcome: Outcome
-    exchange: Exchange
+    exchange: Exchange  # the answer to the mutation that created it
+    read: Exchange | None = None  # the latest `GET /ops/{op_id}` the queue-order check sent
+
+
+@dataclass(frozen=True)
+class _Finished:
+    pending: _Pending
+    op: Mapping[str, Any]  # its body once seen finished (D9: it never changes after)
 
 
 class WesogStateMachine(RuleBasedStateMachine):
-    """Random sequences of mutations, polls, reads, lists and cancels, against the model."""
+    """Random sequences of mutations, polls, reads, lists and cancels, against the model.
 
-    client: ClassVar[WesogClient]
+    Rules send requests and, at their end, observe (`_observe`); invariants only check what
+    was observed, and send nothing.
+    """
 
-    def __init__(self) -> None:
+    def __init__(self, client: WesogClient) -> None:
         super().__init__()
-        self.ids = [self.client.new_id("sm") for _ in range(_POOL)]
+        self.client = client
+        self.ids = [client.new_id("sm") for _ in range(_POOL)]
         self.model = ImageModel()
         self.pending: list[_Pending] = []
+        self.finished: list[_Finished] = []
         self.created: list[int] = []
         self.sent: list[_Pending] = []
         self.last_rule: dict[str, str] = {}
@@ -149,15 +161,13 @@ class WesogStateMachine(RuleBasedStateMachine):
         self.created.append(op_id)
         pending = _Pending(op_id, outcome, exchange)
         self.sent.append(pending)
-        if op.get("is_finished") is True:
-            self._finished(pending, op, exchange)
-        else:
-            self.pending.append(pending)
+        self.pending.append(pending)
+        self._observe()
 
     def _prepare(self, query: dict[str, str]) -> dict[str, str]:
         exchange_params = self.client.contract.endpoint("createImages").parse_query(query)[0]
         if exchange_params.get("urgent"):
-            self.settle()  # an urgent operation overtakes the queue: let the queue drain first
+            self._settle()  # an urgent operation overtakes the queue: let the queue drain first
         return query
 
     def _slot(self, slot: str) -> str:
@@ -192,18 +202,43 @@ class WesogStateMachine(RuleBasedStateMachine):
 
     # -- observing -----------------------------------------------------------------------
 
-    def _finished(self, pending: _Pending, op: Mapping[str, Any], exchange: Exchange) -> None:
-        if state_of(op) == "cancelled":
-            fail(exchange, "D6", "operation never ran", "only a cancel stops an operation",
-                 expected="finished after running", got=op)
-        check_outcome(exchange, op, pending.outcome)
+    def _seen_finished(self, pending: _Pending) -> Mapping[str, Any] | None:
+        op = self.client.log.latest(pending.op_id)
+        return op if op is not None and op.get("is_finished") is True else None
+
+    def _last_seen_finished(self) -> int | None:
+        """The index in `sent` of the last operation seen finished, or None."""
+        seen = [i for i, sent in enumerate(self.sent) if self._seen_finished(sent) is not None]
+        return seen[-1] if seen else None
+
+    def _observe(self) -> None:
+        """Read what the invariants need, at the end of every rule that can learn of a finished
+        operation: every pending operation sent before one seen finished is read again, and
+        every operation seen finished moves from `pending` to `finished`."""
+        last = self._last_seen_finished()
+        for pending in self.pending:
+            if last is not None and self.sent.index(pending) < last:
+                pending.read = self.client.get_operation(pending.op_id)
+        still = []
+        for pending in self.pending:
+            op = self._seen_finished(pending)
+            if op is None:
+                still.append(pending)
+            else:
+                self.finished.append(_Finished(pending, op))
+        self.pending = still
+
+    def _settle(self) -> None:
+        for pending in list(self.pending):
+            self.client.wait_finished(pending.op_id)
+        self._observe()
 
     @precondition(lambda self: bool(self.pending))
     @rule(data=st.data())
     def poll(self, data: st.DataObject) -> None:
         pending = data.draw(st.sampled_from(self.pending))
         self.client.get_operation(pending.op_id)
-        self.check_known_finished()
+        self._observe()
 
     @rule(slot=_SLOTS)
     def read(self, slot: str) -> None:
@@ -224,7 +259,7 @@ class WesogStateMachine(RuleBasedStateMachine):
         if listed != sorted(listed, key=self.created.index):
             fail(exchange, "A6", "not in creation order", "GET /ops lists the oldest first",
                  expected=[i for i in self.created if i in listed], got=listed)
-        self.check_known_finished()
+        self._observe()
 
     @rule(data=st.data())
     def cancel(self, data: st.DataObject) -> None:
@@ -239,6 +274,7 @@ class WesogStateMachine(RuleBasedStateMachine):
             elif exchange.status != 409:
                 fail(exchange, "A8", "cancel answered neither 200 nor 409", "cancel a queued op",
                      expected="200 or 409", got=exchange.status)
+            self._observe()
             return
         if self.created and not self.pending:
             op_id = data.draw(st.sampled_from(self.created))
@@ -251,38 +287,36 @@ class WesogStateMachine(RuleBasedStateMachine):
 
     @rule()
     def settle(self) -> None:
-        for pending in list(self.pending):
-            self.client.wait_finished(pending.op_id)
-        self.check_known_finished()
+        self._settle()
+
+    # -- checking what was observed ------------------------------------------------------
 
     @invariant()
     def operations_run_in_queue_order(self) -> None:
         """Once an operation is seen finished, every one sent before it has finished (D6)."""
-        finished = [i for i, sent in enumerate(self.sent)
-                    if (self.client.log.latest(sent.op_id) or {}).get("is_finished") is True]
-        for pending in [p for p in self.pending if finished and self.sent.index(p) < finished[-1]]:
-            exchange = self.client.get_operation(pending.op_id)
-            op = exchange.body if isinstance(exchange.body, Mapping) else {}
-            if op.get("is_finished") is not True:
-                later = self.sent[finished[-1]].op_id
+        last = self._last_seen_finished()
+        for pending in self.pending:
+            if last is not None and self.sent.index(pending) < last:
+                exchange = pending.read or pending.exchange
+                op = self.client.log.latest(pending.op_id) or {}
+                later = self.sent[last].op_id
                 fail(exchange, "D6", "queue order", f"operation {later}, sent later, has finished",
                      expected="finished", got=state_of(op))
-        self.check_known_finished()
 
     @invariant()
-    def check_known_finished(self) -> None:
-        """Every operation seen finished did what the model predicted."""
-        still = []
-        for pending in self.pending:
-            op = self.client.log.latest(pending.op_id)
-            if op is not None and op.get("is_finished") is True:
-                self._finished(pending, op, pending.exchange)
-            else:
-                still.append(pending)
-        self.pending = still
+    def finished_operations_did_what_the_model_predicted(self) -> None:
+        """Every operation seen finished ran (D6) and did what the model predicted."""
+        for done in self.finished:
+            exchange = done.pending.exchange
+            if state_of(done.op) == "cancelled":
+                fail(exchange, "D6", "operation never ran", "only a cancel stops an operation",
+                     expected="finished after running", got=done.op)
+            check_outcome(exchange, done.op, done.pending.outcome)
 
     def teardown(self) -> None:
-        self.settle()
+        self._settle()
+        self.operations_run_in_queue_order()
+        self.finished_operations_did_what_the_model_predicted()
         for image_id in self.ids:
             exchange = self.client.get_image(image_id)
             rule = self.last_rule.get(image_id, "D5")
@@ -290,5 +324,15 @@ class WesogStateMachine(RuleBasedStateMachine):
 
 
 def make_state_machine(client: WesogClient) -> type[WesogStateMachine]:
-    """A state machine class bound to `client` (Hypothesis instantiates it without arguments)."""
-    return type("WesogStateMachineRun", (WesogStateMachine,), {"client": client})
+    """The state machine bound to `client`, for `run_state_machine_as_test` (or its `TestCase`).
+
+    A subclass rather than a closure: Hypothesis types its argument `type[RuleBasedStateMachine]`
+    (any zero-argument factory works at run time, but not under mypy), and a class keeps
+    `.TestCase` for unittest.
+    """
+
+    class BoundWesogStateMachine(WesogStateMachine):
+        def __init__(self) -> None:
+            super().__init__(client)
+
+    return BoundWesogStateMachine

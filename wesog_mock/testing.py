@@ -20,6 +20,8 @@ from starlette.applications import Starlette
 from contracts.client import InProcessTransport
 from contracts.findings import format_location
 from wesog_mock.controls.controller import Controller
+from wesog_mock.controls.faults import FaultRegistry
+from wesog_mock.controls.journal import Journal
 from wesog_mock.domain.config import MockConfig
 from wesog_mock.http.listening import listening_socket
 
@@ -190,11 +192,11 @@ class WesogFake:
         self.controller.release(tenant or self.api_key, op_id)
 
     @property
-    def faults(self) -> Any:
+    def faults(self) -> FaultRegistry:
         return self.controller.faults
 
     @property
-    def journal(self) -> Any:
+    def journal(self) -> Journal:
         return self.controller.journal
 
     def violation_report(self) -> str:

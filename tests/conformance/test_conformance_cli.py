@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -22,6 +23,25 @@ def test_usage_errors_are_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]
         err = capsys.readouterr().err
         assert err.count("\n") == 1, err
         assert err.startswith("wesog-contracts: error:")
+
+
+def test_version_prints_the_installed_version_and_exits_0(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["--version"]) == 0
+    installed = importlib.metadata.version("wesog-mock")
+    assert capsys.readouterr().out == f"wesog-contracts {installed}\n"
+
+
+def test_version_without_an_installed_distribution_says_unknown(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def missing(name: str) -> str:
+        raise importlib.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(importlib.metadata, "version", missing)
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out == "wesog-contracts unknown\n"
 
 
 def test_an_unreachable_server_is_one_line_and_exit_2(

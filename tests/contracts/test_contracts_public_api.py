@@ -110,7 +110,8 @@ def test_importing_the_package_loads_neither_yaml_nor_the_validator_nor_the_cont
 
 
 def test_contracts_never_imports_wesog_mock() -> None:
-    # The suite judges any server, so it shares no code with the one it judges (DESIGN.md).
+    # The suite judges any server, so it shares no code with the one it judges (the README's
+    # Development section; `lint-imports` checks the same).
     code = ("import sys, contracts, contracts.spec; "
             "print(sorted(m for m in sys.modules if m.startswith('wesog_mock')))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

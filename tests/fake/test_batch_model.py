@@ -1,8 +1,9 @@
 """A Hypothesis property: random batches over HTTP agree with a small model of the rules.
 
-The model below is written from DESIGN.md alone (D1-D6, A1-A4), not from `wesog_mock.domain.batch`:
-a batch applies its items in order to a copy of the images (later items see earlier ones),
-and the copy replaces the images only when no item failed.
+The model below is written from the rules alone (D1-D6 and A1-A4 of `x-wesog-rules` in
+openapi.yaml), not from `wesog_mock.domain.batch`: a batch applies its items in order to a copy
+of the images (later items see earlier ones), and the copy replaces the images only when no
+item failed.
 """
 
 from __future__ import annotations
