@@ -50,7 +50,8 @@ class TestRecord:
     message: str = ""
     violated_rule: str | None = None
     duration_s: float = 0.0
-    traceback: str = ""
+    notes: str = ""  # a violation's notes: the steps or example that showed it
+    traceback: str = ""  # an error of the suite: where it broke
 
     def fails(self, rule: str) -> bool:
         return self.outcome == "failed" and self.violated_rule == rule

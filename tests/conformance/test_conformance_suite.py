@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from wesog_mutants import MUTANTS
+from wesog_mutants import MUTANTS, REAL_CLOCK_MUTANTS
 
 # Few examples and a short shrink: the project's CI runs this suite two dozen times. Nothing
 # sleeps: the fake's clock is virtual and the suite is told to fail rather than wait.
@@ -58,6 +58,31 @@ def test_every_mutant_is_caught(pytester: pytest.Pytester, name: str) -> None:
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     # The failure names a rule (a typed ContractViolation), not a crash of the suite.
     assert failed[0]["violated_rule"], failed[0]["message"]
+
+
+@pytest.mark.parametrize("name", sorted(REAL_CLOCK_MUTANTS))
+def test_a_real_clock_server_that_misbehaves_subtly_is_named_by_one_rule(
+    pytester: pytest.Pytester, name: str
+) -> None:
+    # A real clock: the suite polls, and what the server answers differs between replays.
+    report_path = pytester.path / "report.json"
+    result = pytester.runpytest_inprocess(
+        "--pyargs", "contracts.conformance", "-p", "no:cacheprovider", "-k", "random_sequences",
+        "--wesog-max-examples", "10", "--wesog-shrink-seconds", "10",
+        "--wesog-app", f"wesog_mutants:{name}", "--wesog-report-json", str(report_path))
+    report = json.loads(report_path.read_text())
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    # The run ends in the server's violation, never in Hypothesis's Flaky (which a diverging
+    # replay may raise, and which is then only mentioned in a note).
+    result.stdout.no_re_match_line(r"E\s+hypothesis\.errors\.Flaky")
+    result.stdout.fnmatch_lines(["E *contracts.exchange.ContractViolation: [[]A7[]]*"])
+    assert not report["suite_errors"], report["suite_errors"]
+    broken = {r["rule"] for r in report["rules"] if r["verdict"] in ("violated", "differs")}
+    assert broken == {REAL_CLOCK_MUTANTS[name][1]}
+    (test,) = report["tests"]
+    assert test["violated_rule"] == REAL_CLOCK_MUTANTS[name][1]
+    assert "Flaky" not in test["message"]
+    assert "steps: " in test["notes"]  # the sequence that showed it
 
 
 def test_the_admin_tests_are_skipped_with_a_reason_on_a_server_without_one(
