@@ -85,6 +85,26 @@ def test_a_real_clock_server_that_misbehaves_subtly_is_named_by_one_rule(
     assert "steps: " in test["notes"]  # the sequence that showed it
 
 
+def test_an_error_of_the_suite_is_reported_as_such_and_counts_against_no_rule(
+    pytester: pytest.Pytester,
+) -> None:
+    # Hypothesis refuses max_examples=0 inside each property: an error of the suite, not a
+    # finding about the (unbroken) server.
+    result, report = run_suite(pytester, "fake", "-k", "test_model", "--wesog-max-examples", "0")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    errors = report["suite_errors"]
+    assert [e["nodeid"].split("::")[-1] for e in errors] == [
+        "test_batches_do_what_the_model_says", "test_random_sequences_agree_with_the_model"]
+    assert all(e["reason"].startswith("suite error: InvalidArgument: max_examples=0")
+               for e in errors)
+    assert all("Traceback (most recent call last)" in e["traceback"] for e in errors)
+    assert {r["verdict"] for r in report["rules"]} == {"skipped"}
+    assert not any(r["failures"] for r in report["rules"])
+    assert report["exit_code"] == 1
+    result.stdout.fnmatch_lines(["suite errors (2, counted against no rule*",
+                                 "  *test_batches_do_what_the_model_says: suite error: *"])
+
+
 def test_the_admin_tests_are_skipped_with_a_reason_on_a_server_without_one(
     pytester: pytest.Pytester,
 ) -> None:
