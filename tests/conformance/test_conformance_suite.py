@@ -24,6 +24,18 @@ def run_suite(pytester: pytest.Pytester, app: str, *extra: str
     return result, json.loads(report.read_text()) if report.exists() else {}
 
 
+def run_real_clock(pytester: pytest.Pytester, app: str, *extra: str
+                   ) -> tuple[pytest.RunResult, dict[str, Any]]:
+    """The suite against a wrapper of the fake on its real clock: the suite polls (sleeps
+    between polls, queues of a few ms), and what the server answers differs between replays."""
+    report = pytester.path / "report.json"
+    result = pytester.runpytest_inprocess(
+        "--pyargs", "contracts.conformance", "-p", "no:cacheprovider", "--wesog-max-examples",
+        "10", "--wesog-shrink-seconds", "10", "--wesog-app", f"wesog_mutants:{app}",
+        "--wesog-report-json", str(report), *extra)
+    return result, json.loads(report.read_text()) if report.exists() else {}
+
+
 def test_the_unbroken_fake_passes_every_test(pytester: pytest.Pytester) -> None:
     result, report = run_suite(pytester, "fake", "--wesog-api-key-2", "k2")
     assert result.ret == 0, result.stdout.str()[-3000:]
@@ -64,13 +76,7 @@ def test_every_mutant_is_caught(pytester: pytest.Pytester, name: str) -> None:
 def test_a_real_clock_server_that_misbehaves_subtly_is_named_by_one_rule(
     pytester: pytest.Pytester, name: str
 ) -> None:
-    # A real clock: the suite polls, and what the server answers differs between replays.
-    report_path = pytester.path / "report.json"
-    result = pytester.runpytest_inprocess(
-        "--pyargs", "contracts.conformance", "-p", "no:cacheprovider", "-k", "random_sequences",
-        "--wesog-max-examples", "10", "--wesog-shrink-seconds", "10",
-        "--wesog-app", f"wesog_mutants:{name}", "--wesog-report-json", str(report_path))
-    report = json.loads(report_path.read_text())
+    result, report = run_real_clock(pytester, name, "-k", "random_sequences")
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     # The run ends in the server's violation, never in Hypothesis's Flaky (which a diverging
     # replay may raise, and which is then only mentioned in a note).
@@ -83,6 +89,15 @@ def test_a_real_clock_server_that_misbehaves_subtly_is_named_by_one_rule(
     assert test["violated_rule"] == REAL_CLOCK_MUTANTS[name][1]
     assert "Flaky" not in test["message"]
     assert "steps: " in test["notes"]  # the sequence that showed it
+
+
+def test_the_unbroken_fake_on_its_real_clock_passes_the_timing_bound_tests(
+    pytester: pytest.Pytester,
+) -> None:
+    result, report = run_real_clock(pytester, "real_clock_fake", "-k",
+                                    "test_model or test_operations or test_queue")
+    assert result.ret == 0, result.stdout.str()[-3000:]
+    assert not report["suite_errors"]
 
 
 def test_an_error_of_the_suite_is_reported_as_such_and_counts_against_no_rule(

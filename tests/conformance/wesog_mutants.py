@@ -245,9 +245,25 @@ class ExecMsWhileQueued(Mutant):
             op["exec_ms"] = op.get("idle_ms", 0)
 
 
+class IdleMsZeroWhileQueued(Mutant):
+    """On a real clock: idle_ms stays 0 while an operation is queued (right once it starts).
+
+    Seen only by an answer that catches an operation still queued, some time after the
+    answer that created it; the queue is slow enough (20 ms) for that to happen, sometimes.
+    """
+
+    def __post_init__(self) -> None:
+        self.app = create_app(MockConfig(clock="real", queue_delay_ms=20.0))
+
+    def rewrite_op(self, req: Req, op: dict[str, Any]) -> None:
+        if op.get("is_started") is False and op.get("is_finished") is False:
+            op["idle_ms"] = 0.0
+
+
 # Wrappers of the fake on its real clock: the suite must name the one rule each breaks.
 REAL_CLOCK_MUTANTS: dict[str, tuple[type[Mutant], str]] = {
     "exec_ms_while_queued": (ExecMsWhileQueued, "A7"),
+    "idle_ms_zero_while_queued": (IdleMsZeroWhileQueued, "A7"),
 }
 
 MUTANTS: dict[str, tuple[type[Mutant], str]] = {
