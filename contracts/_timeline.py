@@ -9,7 +9,13 @@ from typing import Any
 
 from contracts.exchange import Exchange, OperationSnapshot, fail, state_of
 
-__all__ = ["check_list_order", "check_not_forgotten", "check_progression", "check_timestamps"]
+__all__ = [
+    "check_idle_time",
+    "check_list_order",
+    "check_not_forgotten",
+    "check_progression",
+    "check_timestamps",
+]
 
 # Timestamps have millisecond resolution and durations may come from another clock source.
 _TOLERANCE_MS = 2.0
@@ -61,6 +67,28 @@ def check_timestamps(exchange: Exchange, history: Sequence[Exchange]) -> None:
         if state in ("queued", "cancelled") and op.get("exec_ms") != 0:
             fail(exchange, "A7", "exec_ms before start", "exec_ms is 0 until started",
                   expected=0, got=op.get("exec_ms"))
+
+
+def check_idle_time(exchange: Exchange, history: Sequence[Exchange]) -> None:
+    """A queued operation's idle_ms is its time in the queue so far: at least the time the
+    client saw pass between the answer that created it and this request (A7).
+
+    Measured on the client's clock, only when the exchanges carry it (a real clock).
+    """
+    if exchange.sent_s is None or exchange.is_mutation:
+        return
+    created_by = {s.op_id: e for e in history if e.is_mutation and e.received_s is not None
+                  for s in e.operations()}
+    for snap in exchange.operations():
+        origin = created_by.get(snap.op_id)
+        idle = snap.body.get("idle_ms")
+        if origin is None or state_of(snap.body) != "queued" or not isinstance(idle, int | float):
+            continue
+        waited = (exchange.sent_s - (origin.received_s or 0.0)) * 1000
+        if waited > idle + _TOLERANCE_MS + 0.01 * waited:
+            fail(exchange, "A7", "idle_ms behind the clock",
+                 f"operation {snap.op_id} queued for at least {waited:.1f} ms",
+                 expected=f">= {waited:.1f}", got=idle)
 
 
 def check_list_order(exchange: Exchange, history: Sequence[Exchange]) -> None:

@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from contracts._timeline import (
+    check_idle_time,
     check_list_order,
     check_not_forgotten,
     check_progression,
@@ -39,6 +40,7 @@ __all__ = [
     "check_counts",
     "check_echo",
     "check_error_messages",
+    "check_idle_time",
     "check_lifecycle",
     "check_list_order",
     "check_mutation_answer",
@@ -228,6 +230,7 @@ CHECKS: tuple[Check, ...] = (
     check_counts,
     check_error_messages,
     check_timestamps,
+    check_idle_time,
     check_op_id_placement,
     check_list_order,
     check_progression,

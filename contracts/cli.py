@@ -170,7 +170,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     exit_code = record.exit_code(strict_assumptions=options.strict_assumptions)
     bad = [v.rule for v in record.verdicts() if v.verdict in ("violated", "differs")]
     outcome = "fail" if exit_code else "pass"
-    print(f"{_PROG}: {outcome}" + (f" ({', '.join(bad)} not as the contract says)" if bad else ""))
+    reasons = [f"{', '.join(bad)} not as the contract says"] if bad else []
+    errors = len(record.suite_errors())
+    reasons += [f"{errors} error{'s' if errors > 1 else ''} of the suite itself"] if errors else []
+    print(f"{_PROG}: {outcome}" + (f" ({'; '.join(reasons)})" if reasons else ""))
     return exit_code
 
 

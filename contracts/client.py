@@ -23,7 +23,7 @@ import secrets
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import quote
 
@@ -287,7 +287,9 @@ class WesogClient:
         if key is not None:
             headers["API-Key"] = key
         pairs = list(query.items()) if isinstance(query, Mapping) else list(query)
+        sent_s = time.monotonic()
         response = self._send(method, path, pairs, content, headers, cleanup=cleanup)
+        received_s = time.monotonic()
         self.last_response = response
         try:
             body: Any = response.json() if response.content else None
@@ -298,6 +300,8 @@ class WesogClient:
             headers=dict(response.headers), contract=self.contract, api_key=bool(key),
             raw_body=content,
         )
+        if self.admin is None or self.admin.clock != "virtual":
+            exchange = replace(exchange, sent_s=sent_s, received_s=received_s)
         if not cleanup:
             self.coverage.record(exchange)
         if check:

@@ -105,6 +105,10 @@ class Exchange:
     path_params: Mapping[str, Any] = field(default_factory=dict)
     params: Mapping[str, Any] = field(default_factory=dict)
     request_valid: bool = True
+    # The client's monotonic clock (seconds) when the request left and the answer came, when
+    # the server runs on a real clock; None on a virtual one, where time stands still.
+    sent_s: float | None = None
+    received_s: float | None = None
 
     @classmethod
     def of(

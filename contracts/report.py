@@ -1,13 +1,16 @@
 """The suite's verdicts, rule by rule, for people (one table) and machines (JSON).
 
 A test names the rules it checks (`rules("D1", "A3")`). A failure that is a
-`ContractViolation` counts against the rule it names; any other failure against every rule of
-the test. Per rule, the verdict is:
+`ContractViolation` counts against the rule it names. Any other failure (a crash inside the
+suite, an error of Hypothesis) is an error of the suite itself: it is listed on its own, with
+its traceback in the JSON report, fails the run, and counts against no rule. Per rule, the
+verdict is:
 
 - `violated`: a documented rule (D, or OAS: the contract document) failed somewhere;
 - `differs`: an assumption (A) failed: a discovery about the server, not a failure;
 - `holds`: at least one test of it passed and none failed;
-- `skipped`: nothing ran it (no admin API, no second key, deselected, budget spent).
+- `skipped`: nothing ran it (no admin API, no second key, deselected, budget spent, or its
+  only tests ended in an error of the suite).
 
 No pytest here: the suite's conftest feeds `RunRecord.add`, the CLI reads the verdicts.
 """
@@ -47,11 +50,16 @@ class TestRecord:
     message: str = ""
     violated_rule: str | None = None
     duration_s: float = 0.0
+    notes: str = ""  # a violation's notes: the steps or example that showed it
+    traceback: str = ""  # an error of the suite: where it broke
 
     def fails(self, rule: str) -> bool:
-        if self.outcome != "failed":
-            return False
-        return self.violated_rule == rule if self.violated_rule else rule in self.rules
+        return self.outcome == "failed" and self.violated_rule == rule
+
+    @property
+    def suite_error(self) -> bool:
+        """A failure that names no rule: the suite broke, not the server."""
+        return self.outcome == "failed" and not self.violated_rule
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +123,10 @@ class RunRecord:
                 verdict, evidence = "holds", ""
             else:
                 verdict = "skipped"
-                evidence = skipped[0].message if skipped else "no test of this rule was selected"
+                errored = [t for t in mine if t.suite_error]
+                evidence = (skipped[0].message if skipped
+                            else f"inconclusive: suite error in {errored[0].nodeid}" if errored
+                            else "no test of this rule was selected")
             verdicts.append(RuleVerdict(
                 rule, kind, info.get("summary", ""), verdict, len(passed), len(failed),
                 len(skipped), evidence, tuple(f"{t.nodeid}: {t.message}" for t in failed),
@@ -127,9 +138,11 @@ class RunRecord:
         bad: set[str] = {"violated", "differs"} if strict_assumptions else {"violated"}
         if any(v.verdict in bad for v in self.verdicts()):
             return 1
-        untyped = [t for t in self.tests if t.outcome == "failed" and not t.violated_rule
-                   and any(not r.startswith("A") for r in t.rules)]
-        return 1 if untyped else 0
+        return 1 if self.suite_errors() else 0
+
+    def suite_errors(self) -> list[TestRecord]:
+        """The tests that ended in an error of the suite itself (no rule named)."""
+        return [t for t in self.tests if t.suite_error]
 
     def counts(self) -> dict[str, int]:
         totals: dict[str, int] = defaultdict(int)
@@ -152,6 +165,13 @@ class RunRecord:
             tally = f"{v.passed}/{v.failed}/{v.skipped}"
             row = f"{v.rule:<5} {v.kind:<10} {v.verdict:<8} {tally:<14} {v.evidence}"
             lines.append(row if len(row) <= width else row[: width - 3] + "...")
+        errors = self.suite_errors()
+        if errors:
+            lines.append(f"suite errors ({len(errors)}, counted against no rule; "
+                         "tracebacks in the JSON report):")
+            for test in errors:
+                row = f"  {test.nodeid}: {test.message}"
+                lines.append(row if len(row) <= width else row[: width - 3] + "...")
         lines.append("exercised: endpoint: status (mode x count)")
         lines.extend(self._coverage_lines(width))
         lines.extend(f"note: {note}" for note in self.notes)
@@ -180,6 +200,10 @@ class RunRecord:
             "coverage": [
                 {"endpoint": e, "status": s, "mode": m, "count": c}
                 for (e, s, m), c in sorted(self.coverage.seen.items())
+            ],
+            "suite_errors": [
+                {"nodeid": t.nodeid, "reason": t.message, "traceback": t.traceback}
+                for t in self.suite_errors()
             ],
             "tests": [asdict(t) for t in self.tests],
             "notes": list(self.notes),

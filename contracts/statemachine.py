@@ -12,26 +12,41 @@ queue order, so while nothing urgent is pending the queue order is the send orde
 operation is sent only once every earlier one has finished, and only the last pending
 operation is ever cancelled.
 
+Against a server on a real clock, what the server answers differs from one replay to the
+next, so nothing Hypothesis draws may depend on it: every rule draws all it needs first, and
+unconditionally (an index into the model's own lists, never a value read from an answer), and
+no rule has a precondition. A replay then draws the same data, step for step; only where it
+fails may differ. When that makes Hypothesis give up (`Flaky`), `run_machine` raises the
+smallest failure found so far instead, with its steps.
+
     machine = make_state_machine(client)
-    run_state_machine_as_test(machine, settings=settings(max_examples=20))
+    run_machine(machine, settings(max_examples=20))
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from contracts._extra import suite_import_error
 
 try:
+    from hypothesis import settings as Settings
     from hypothesis import strategies as st
-    from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+    from hypothesis.errors import Flaky
+    from hypothesis.stateful import (
+        RuleBasedStateMachine,
+        invariant,
+        rule,
+        run_state_machine_as_test,
+    )
 except ModuleNotFoundError as error:  # the base install, without the contracts extra
     raise suite_import_error(error, __name__) from None
 
 from contracts.client import WesogClient
-from contracts.exchange import Exchange, fail, state_of
+from contracts.exchange import ContractViolation, Exchange, fail, state_of
 from contracts.model import KINDS, ImageModel, Kind, Outcome, image_fields
 from contracts.strategies import (
     batches,
@@ -48,10 +63,15 @@ __all__ = [
     "check_outcome",
     "expect_accepted",
     "make_state_machine",
+    "run_machine",
 ]
 
 _POOL = 4
 _SLOTS = st.sampled_from([str(i) for i in range(_POOL)])
+# An index into one of the model's lists, taken modulo its length: drawn whatever the list holds.
+_INDEX = st.integers(min_value=0, max_value=255)
+_DIVERGED = ("the server's timing made Hypothesis's replay of a failure diverge: this is the "
+             "smallest failing sequence found until then, maybe not fully shrunk")
 
 
 def expect_accepted(exchange: Exchange) -> Mapping[str, Any]:
@@ -130,6 +150,9 @@ class WesogStateMachine(RuleBasedStateMachine):
     was observed, and send nothing.
     """
 
+    # Every violation a run raised, oldest first (`run_machine` gives each test its own list).
+    found: ClassVar[list[ContractViolation]] = []  # replaced per run
+
     def __init__(self, client: WesogClient) -> None:
         super().__init__()
         self.client = client
@@ -140,6 +163,29 @@ class WesogStateMachine(RuleBasedStateMachine):
         self.created: list[int] = []
         self.sent: list[_Pending] = []
         self.last_rule: dict[str, str] = {}
+        self.steps: list[str] = []
+
+    # -- noting failures -----------------------------------------------------------------
+
+    def _step(self, name: str, **drawn: Any) -> None:
+        """Note a step and what it drew (a violation carries the steps up to it)."""
+        self.steps.append(f"{name}({', '.join(f'{k}={v!r}' for k, v in drawn.items())})")
+
+    @contextmanager
+    def _keeping(self) -> Iterator[None]:
+        """Note the steps on a violation and keep it, should Hypothesis's replay diverge."""
+        try:
+            yield
+        except ContractViolation as violation:
+            if not any(n.startswith("steps: ") for n in getattr(violation, "__notes__", ())):
+                violation.add_note("steps: " + "; ".join(self.steps))
+                self.found.append(violation)
+            raise
+
+    def check_invariants(self, settings: Settings, output: Callable[[str], object],
+                         runtimes: dict[str, float]) -> None:
+        with self._keeping():
+            super().check_invariants(settings, output, runtimes)
 
     # -- sending -------------------------------------------------------------------------
 
@@ -177,7 +223,9 @@ class WesogStateMachine(RuleBasedStateMachine):
     def batch(self, data: st.DataObject, kind: Kind, query: dict[str, str]) -> None:
         items = [{**item, "id": self._slot(item["id"])}
                  for item in data.draw(batches(kind, ids=_SLOTS, max_size=5))]
-        self._send(kind, "/imgs", items, items, self._prepare(query))
+        self._step("batch", kind=kind, query=query, items=items)
+        with self._keeping():
+            self._send(kind, "/imgs", items, items, self._prepare(query))
 
     @rule(data=st.data(), kind=st.sampled_from(KINDS), slot=_SLOTS, query=query_flags())
     def single(self, data: st.DataObject, kind: Kind, slot: str, query: dict[str, str]) -> None:
@@ -188,17 +236,22 @@ class WesogStateMachine(RuleBasedStateMachine):
         elif kind == "merge":
             body = data.draw(partial_images(with_id=False))
         item = {**(body or {}), "id": image_id}
-        self._send(kind, self.client.image_path(image_id), body, [item], self._prepare(query))
+        self._step("single", kind=kind, query=query, image_id=image_id, body=body)
+        with self._keeping():
+            self._send(kind, self.client.image_path(image_id), body, [item],
+                       self._prepare(query))
 
     @rule(data=st.data())
     def invalid(self, data: st.DataObject) -> None:
         ids = image_ids(prefix=f"{self.client.prefix}bad-", max_size=4)
         request = data.draw(invalid_requests(ids=ids))
-        exchange = self.client.request(request.method, request.path, query=request.query,
-                                       content=request.body)
-        if exchange.status != request.status:
-            fail(exchange, "A9", "invalid request not refused", request.defect,
-                 expected=request.status, got=exchange.status)
+        self._step("invalid", request=request)
+        with self._keeping():
+            exchange = self.client.request(request.method, request.path, query=request.query,
+                                           content=request.body)
+            if exchange.status != request.status:
+                fail(exchange, "A9", "invalid request not refused", request.defect,
+                     expected=request.status, got=exchange.status)
 
     # -- observing -----------------------------------------------------------------------
 
@@ -233,16 +286,23 @@ class WesogStateMachine(RuleBasedStateMachine):
             self.client.wait_finished(pending.op_id)
         self._observe()
 
-    @precondition(lambda self: bool(self.pending))
-    @rule(data=st.data())
-    def poll(self, data: st.DataObject) -> None:
-        pending = data.draw(st.sampled_from(self.pending))
-        self.client.get_operation(pending.op_id)
-        self._observe()
+    @rule(index=_INDEX)
+    def poll(self, index: int) -> None:
+        """Read one operation sent (pending or not: which one is pending is the server's say)."""
+        self._step("poll", index=index)
+        if not self.sent:
+            return
+        with self._keeping():
+            self.client.get_operation(self.sent[index % len(self.sent)].op_id)
+            self._observe()
 
     @rule(slot=_SLOTS)
     def read(self, slot: str) -> None:
-        image_id = self._slot(slot)
+        self._step("read", slot=slot)
+        with self._keeping():
+            self._read(self._slot(slot))
+
+    def _read(self, image_id: str) -> None:
         chain: list[Mapping[str, Mapping[str, Any]]] = [self.model.images]
         if self.pending:
             # Any state from before the first unfinished operation to after the last one sent.
@@ -254,6 +314,11 @@ class WesogStateMachine(RuleBasedStateMachine):
 
     @rule()
     def list_operations(self) -> None:
+        self._step("list_operations")
+        with self._keeping():
+            self._list_operations()
+
+    def _list_operations(self) -> None:
         exchange = self.client.list_operations()
         listed = [s.op_id for s in exchange.operations() if s.op_id in set(self.created)]
         if listed != sorted(listed, key=self.created.index):
@@ -261,8 +326,13 @@ class WesogStateMachine(RuleBasedStateMachine):
                  expected=[i for i in self.created if i in listed], got=listed)
         self._observe()
 
-    @rule(data=st.data())
-    def cancel(self, data: st.DataObject) -> None:
+    @rule(index=_INDEX)
+    def cancel(self, index: int) -> None:
+        self._step("cancel", index=index)
+        with self._keeping():
+            self._cancel(index)
+
+    def _cancel(self, index: int) -> None:
         if self.pending and self.pending[-1] is self.sent[-1]:
             # Only the last operation sent: no later prediction rests on it.
             last = self.pending[-1]
@@ -277,7 +347,7 @@ class WesogStateMachine(RuleBasedStateMachine):
             self._observe()
             return
         if self.created and not self.pending:
-            op_id = data.draw(st.sampled_from(self.created))
+            op_id = self.created[index % len(self.created)]
             exchange = self.client.cancel(op_id)
             was = self.client.log.latest(op_id)
             if exchange.status != 409 and not (exchange.status == 200 and was is not None
@@ -287,7 +357,9 @@ class WesogStateMachine(RuleBasedStateMachine):
 
     @rule()
     def settle(self) -> None:
-        self._settle()
+        self._step("settle")
+        with self._keeping():
+            self._settle()
 
     # -- checking what was observed ------------------------------------------------------
 
@@ -314,13 +386,15 @@ class WesogStateMachine(RuleBasedStateMachine):
             check_outcome(exchange, done.op, done.pending.outcome)
 
     def teardown(self) -> None:
-        self._settle()
-        self.operations_run_in_queue_order()
-        self.finished_operations_did_what_the_model_predicted()
-        for image_id in self.ids:
-            exchange = self.client.get_image(image_id)
-            rule = self.last_rule.get(image_id, "D5")
-            check_image(exchange, image_id, [self.model.get(image_id)], rule)
+        self._step("teardown")
+        with self._keeping():
+            self._settle()
+            self.operations_run_in_queue_order()
+            self.finished_operations_did_what_the_model_predicted()
+            for image_id in self.ids:
+                exchange = self.client.get_image(image_id)
+                rule = self.last_rule.get(image_id, "D5")
+                check_image(exchange, image_id, [self.model.get(image_id)], rule)
 
 
 def make_state_machine(client: WesogClient) -> type[WesogStateMachine]:
@@ -332,7 +406,34 @@ def make_state_machine(client: WesogClient) -> type[WesogStateMachine]:
     """
 
     class BoundWesogStateMachine(WesogStateMachine):
+        found: ClassVar[list[ContractViolation]] = []  # its own, per binding
+
         def __init__(self) -> None:
             super().__init__(client)
 
     return BoundWesogStateMachine
+
+
+def run_machine(machine: type[WesogStateMachine], settings: Settings) -> None:
+    """Run `machine` as a test; a replay that diverges raises the first violation found.
+
+    On a real clock a failure may not happen again when Hypothesis replays it (the server was
+    faster this time), or happen a step earlier: Hypothesis then raises `Flaky`. The last
+    violation a run raised before that is raised instead (Hypothesis only runs a sequence
+    smaller than the smallest failing one so far, so it is that one), with the steps that led
+    to it; a `Flaky` with no violation before it is an error of the suite, and propagates.
+    """
+    found: list[ContractViolation] = []
+    machine.found = found
+    try:
+        run_state_machine_as_test(machine, settings=settings)
+        return
+    except Flaky as flaky:
+        if not found:
+            raise
+        why = f"{type(flaky).__name__}: {str(flaky).strip().splitlines()[0]}"
+    smallest = found[-1]
+    smallest.add_note(f"{_DIVERGED} ({why})")
+    # Raised in a teardown while the Flaky unwound, it has that for context: not the server's.
+    smallest.__context__ = smallest.__cause__ = None
+    raise smallest

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import traceback
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -51,7 +52,9 @@ MARKERS = (
 )
 RECORD = pytest.StashKey[RunRecord]()
 _E = TypeVar("_E", bound=BaseException)
-_PHASES = pytest.StashKey[list[tuple[str, Outcome, str, str | None]]]()
+# Per phase: when, outcome, message, the rule a violation names, its notes, a traceback.
+_PHASES = pytest.StashKey[list[tuple[str, Outcome, str, str | None, str, str]]]()
+_TRACEBACK_CHARS = 20_000
 _DURATION = pytest.StashKey[float]()
 
 
@@ -160,15 +163,16 @@ def shrink_limit(seconds: float) -> Iterator[None]:
         engine.MAX_SHRINKING_SECONDS = previous
 
 
-def _find(error: BaseException | None, kind: type[_E]) -> _E | None:
+def _find(error: BaseException | None, kind: type[_E],
+          seen: set[int] | None = None) -> _E | None:
     """The exception of `kind` behind a failure (Hypothesis may wrap or group them)."""
-    seen = 0
-    while error is not None and seen < 10:
-        seen += 1
+    seen = set() if seen is None else seen  # a group may hold the error it is the cause of
+    while error is not None and id(error) not in seen and len(seen) < 50:
+        seen.add(id(error))
         if isinstance(error, kind):
             return error
         if isinstance(error, BaseExceptionGroup):
-            found = [v for e in error.exceptions if (v := _find(e, kind)) is not None]
+            found = [v for e in error.exceptions if (v := _find(e, kind, seen)) is not None]
             return found[0] if found else None
         error = error.__cause__ or error.__context__
     return None
@@ -190,20 +194,33 @@ def record_phase(item: pytest.Item, report: pytest.TestReport, call: pytest.Call
     violation = _find(error, ContractViolation)
     if report.skipped:
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(error or "")
-        phases.append((report.when, "skipped", str(reason).removeprefix("Skipped: "), None))
+        phases.append((report.when, "skipped", str(reason).removeprefix("Skipped: "), None, "",
+                       ""))
     elif report.failed:
-        message = violation.one_line() if violation else _first_line(error, report)
-        phases.append((report.when, "failed", message, violation.rule if violation else None))
+        if violation is not None:
+            notes = "\n".join(getattr(violation, "__notes__", ()))  # the steps, the example
+            phases.append((report.when, "failed", violation.one_line(), violation.rule, notes,
+                           ""))
+        else:  # an error of the suite itself: its traceback goes to the report, not a rule
+            phases.append((report.when, "failed", f"suite error: {_first_line(error, report)}",
+                           None, "", _traceback(error, report)))
     if report.when != "teardown" or RECORD not in item.config.stash:
         return
     failed = [p for p in phases if p[1] == "failed"]
     skipped = [p for p in phases if p[1] == "skipped"]
     outcome: Outcome = "failed" if failed else "skipped" if skipped else "passed"
-    first = (failed or skipped or [("", "passed", "", None)])[0]
+    first = (failed or skipped or [("", "passed", "", None, "", "")])[0]
     item.config.stash[RECORD].add(TestRecord(
         nodeid=item.nodeid, outcome=outcome, rules=_rules_of(item), message=first[2],
         violated_rule=first[3], duration_s=round(float(item.stash[_DURATION]), 3),
+        notes=first[4], traceback=first[5],
     ))
+
+
+def _traceback(error: BaseException | None, report: pytest.TestReport) -> str:
+    text = ("".join(traceback.format_exception(error)) if error is not None
+            else str(report.longreprtext))
+    return text if len(text) <= _TRACEBACK_CHARS else "...\n" + text[-_TRACEBACK_CHARS:]
 
 
 def _first_line(error: BaseException | None, report: pytest.TestReport) -> str:

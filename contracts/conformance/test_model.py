@@ -7,13 +7,12 @@ from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
-from hypothesis.stateful import run_state_machine_as_test
 
 from contracts.client import WesogClient
 from contracts.conformance._helpers import SRC, finish, properties, rules, run
 from contracts.conformance._session import Target
 from contracts.model import KINDS, ImageModel, Kind
-from contracts.statemachine import check_image, check_outcome, make_state_machine
+from contracts.statemachine import check_image, check_outcome, make_state_machine, run_machine
 from contracts.strategies import batches
 
 _SLOTS = st.sampled_from(["0", "1", "2"])
@@ -51,4 +50,4 @@ def test_random_sequences_agree_with_the_model(wesog_client: WesogClient,
                                                wesog_target: Target) -> None:
     extra: dict[str, Any] = {"stateful_step_count": 30}
     machine = make_state_machine(wesog_client)
-    run_state_machine_as_test(machine, settings=properties(wesog_target, 50, **extra))
+    run_machine(machine, properties(wesog_target, 50, **extra))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -170,3 +171,13 @@ def test_every_check_has_one_signature() -> None:
         assert check(exchange, ()) is None
     assert exchange.mode == ""
     assert Exchange.of("GET", "/nowhere", 404).operation_id == "GET /nowhere"
+
+
+def test_a_queued_operation_idles_at_least_as_long_as_the_client_saw() -> None:
+    created = replace(mutation(queued()), sent_s=9.99, received_s=10.0)
+    later = get_op(queued(op_id=...))
+    assert rule_of(replace(later, sent_s=10.05), (created,)) == "A7"  # 50 ms, idle_ms 0
+    assert rule_of(replace(get_op(queued(op_id=..., idle_ms=51)), sent_s=10.05),
+                   (created,)) is None
+    assert rule_of(replace(later, sent_s=10.001), (created,)) is None  # within the tolerance
+    assert rule_of(later, (created,)) is None  # no client times: a virtual clock

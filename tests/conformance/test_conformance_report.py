@@ -34,10 +34,24 @@ def test_verdicts_follow_the_rule_a_failure_names() -> None:
     assert run.exit_code(strict_assumptions=True) == 1
 
 
-def test_an_untyped_failure_counts_against_every_rule_of_its_test() -> None:
-    run = record(TestRecord("t", "failed", ("D1",), "KeyError: 'op_id'"))
-    assert {v.rule: v.verdict for v in run.verdicts()}["D1"] == "violated"
-    assert run.exit_code() == 1
+def test_an_untyped_failure_is_an_error_of_the_suite_and_counts_against_no_rule() -> None:
+    run = record(
+        TestRecord("t", "failed", ("D1", "A2"), "suite error: KeyError: 'op_id'",
+                   traceback="Traceback (most recent call last):\nKeyError: 'op_id'\n"),
+        TestRecord("u", "passed", ("A2",)),
+    )
+    verdicts = {v.rule: v for v in run.verdicts()}
+    assert (verdicts["D1"].verdict, verdicts["D1"].failed) == ("skipped", 0)
+    assert verdicts["D1"].evidence == "inconclusive: suite error in t"
+    assert (verdicts["A2"].verdict, verdicts["A2"].failed) == ("holds", 0)
+    assert run.exit_code() == 1  # the run is not a pass, though no rule is against the server
+    lines = run.format_summary().splitlines()
+    assert "  t: suite error: KeyError: 'op_id'" in lines
+    report = run.to_json()
+    assert report["suite_errors"] == [{
+        "nodeid": "t", "reason": "suite error: KeyError: 'op_id'",
+        "traceback": "Traceback (most recent call last):\nKeyError: 'op_id'\n"}]
+    assert not any(r["failures"] for r in report["rules"])
 
 
 def test_the_summary_has_a_row_per_rule_and_the_coverage() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from wesog_mutants import MUTANTS
+from wesog_mutants import MUTANTS, REAL_CLOCK_MUTANTS
 
 # Few examples and a short shrink: the project's CI runs this suite two dozen times. Nothing
 # sleeps: the fake's clock is virtual and the suite is told to fail rather than wait.
@@ -21,6 +21,18 @@ def run_suite(pytester: pytest.Pytester, app: str, *extra: str
     report = pytester.path / "report.json"
     result = pytester.runpytest_inprocess(*LEAN, "--wesog-app", f"wesog_mutants:{app}",
                                           "--wesog-report-json", str(report), *extra)
+    return result, json.loads(report.read_text()) if report.exists() else {}
+
+
+def run_real_clock(pytester: pytest.Pytester, app: str, *extra: str
+                   ) -> tuple[pytest.RunResult, dict[str, Any]]:
+    """The suite against a wrapper of the fake on its real clock: the suite polls (sleeps
+    between polls, queues of a few ms), and what the server answers differs between replays."""
+    report = pytester.path / "report.json"
+    result = pytester.runpytest_inprocess(
+        "--pyargs", "contracts.conformance", "-p", "no:cacheprovider", "--wesog-max-examples",
+        "10", "--wesog-shrink-seconds", "10", "--wesog-app", f"wesog_mutants:{app}",
+        "--wesog-report-json", str(report), *extra)
     return result, json.loads(report.read_text()) if report.exists() else {}
 
 
@@ -58,6 +70,54 @@ def test_every_mutant_is_caught(pytester: pytest.Pytester, name: str) -> None:
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     # The failure names a rule (a typed ContractViolation), not a crash of the suite.
     assert failed[0]["violated_rule"], failed[0]["message"]
+
+
+@pytest.mark.parametrize("name", sorted(REAL_CLOCK_MUTANTS))
+def test_a_real_clock_server_that_misbehaves_subtly_is_named_by_one_rule(
+    pytester: pytest.Pytester, name: str
+) -> None:
+    result, report = run_real_clock(pytester, name, "-k", "random_sequences")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    # The run ends in the server's violation, never in Hypothesis's Flaky (which a diverging
+    # replay may raise, and which is then only mentioned in a note).
+    result.stdout.no_re_match_line(r"E\s+hypothesis\.errors\.Flaky")
+    result.stdout.fnmatch_lines(["E *contracts.exchange.ContractViolation: [[]A7[]]*"])
+    assert not report["suite_errors"], report["suite_errors"]
+    broken = {r["rule"] for r in report["rules"] if r["verdict"] in ("violated", "differs")}
+    assert broken == {REAL_CLOCK_MUTANTS[name][1]}
+    (test,) = report["tests"]
+    assert test["violated_rule"] == REAL_CLOCK_MUTANTS[name][1]
+    assert "Flaky" not in test["message"]
+    assert "steps: " in test["notes"]  # the sequence that showed it
+
+
+def test_the_unbroken_fake_on_its_real_clock_passes_the_timing_bound_tests(
+    pytester: pytest.Pytester,
+) -> None:
+    result, report = run_real_clock(pytester, "real_clock_fake", "-k",
+                                    "test_model or test_operations or test_queue")
+    assert result.ret == 0, result.stdout.str()[-3000:]
+    assert not report["suite_errors"]
+
+
+def test_an_error_of_the_suite_is_reported_as_such_and_counts_against_no_rule(
+    pytester: pytest.Pytester,
+) -> None:
+    # Hypothesis refuses max_examples=0 inside each property: an error of the suite, not a
+    # finding about the (unbroken) server.
+    result, report = run_suite(pytester, "fake", "-k", "test_model", "--wesog-max-examples", "0")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    errors = report["suite_errors"]
+    assert [e["nodeid"].split("::")[-1] for e in errors] == [
+        "test_batches_do_what_the_model_says", "test_random_sequences_agree_with_the_model"]
+    assert all(e["reason"].startswith("suite error: InvalidArgument: max_examples=0")
+               for e in errors)
+    assert all("Traceback (most recent call last)" in e["traceback"] for e in errors)
+    assert {r["verdict"] for r in report["rules"]} == {"skipped"}
+    assert not any(r["failures"] for r in report["rules"])
+    assert report["exit_code"] == 1
+    result.stdout.fnmatch_lines(["suite errors (2, counted against no rule*",
+                                 "  *test_batches_do_what_the_model_says: suite error: *"])
 
 
 def test_the_admin_tests_are_skipped_with_a_reason_on_a_server_without_one(

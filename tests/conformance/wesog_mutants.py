@@ -17,7 +17,7 @@ from mutant_base import Ans, Mutant, Req, fake, ops_in
 
 from wesog_mock import MockConfig, create_app
 
-__all__ = ["MUTANTS", "fake", "no_admin"]
+__all__ = ["MUTANTS", "REAL_CLOCK_MUTANTS", "fake", "no_admin", "real_clock_fake"]
 
 
 class StrictAddOverwrites(Mutant):
@@ -225,6 +225,47 @@ class UnknownFieldsRefused(Mutant):
         return await self.forward(req)
 
 
+def real_clock_fake() -> Any:
+    """The fake on its real clock, every operation queued for a few milliseconds."""
+    return create_app(MockConfig(clock="real", queue_delay_ms=3.0))
+
+
+class ExecMsWhileQueued(Mutant):
+    """On a real clock: exec_ms counts from creation while an operation is still queued.
+
+    Subtle and timing-bound: it shows only when an answer catches an operation in the queue
+    a millisecond or more after its creation, which differs from one replay to the next.
+    """
+
+    def __post_init__(self) -> None:
+        self.app = real_clock_fake()
+
+    def rewrite_op(self, req: Req, op: dict[str, Any]) -> None:
+        if op.get("is_started") is False and op.get("is_finished") is False:
+            op["exec_ms"] = op.get("idle_ms", 0)
+
+
+class IdleMsZeroWhileQueued(Mutant):
+    """On a real clock: idle_ms stays 0 while an operation is queued (right once it starts).
+
+    Seen only by an answer that catches an operation still queued, some time after the
+    answer that created it; the queue is slow enough (20 ms) for that to happen, sometimes.
+    """
+
+    def __post_init__(self) -> None:
+        self.app = create_app(MockConfig(clock="real", queue_delay_ms=20.0))
+
+    def rewrite_op(self, req: Req, op: dict[str, Any]) -> None:
+        if op.get("is_started") is False and op.get("is_finished") is False:
+            op["idle_ms"] = 0.0
+
+
+# Wrappers of the fake on its real clock: the suite must name the one rule each breaks.
+REAL_CLOCK_MUTANTS: dict[str, tuple[type[Mutant], str]] = {
+    "exec_ms_while_queued": (ExecMsWhileQueued, "A7"),
+    "idle_ms_zero_while_queued": (IdleMsZeroWhileQueued, "A7"),
+}
+
 MUTANTS: dict[str, tuple[type[Mutant], str]] = {
     "strict_add_overwrites": (StrictAddOverwrites, "D1"),
     "relaxed_add_refuses": (RelaxedAddRefuses, "D1"),
@@ -260,7 +301,8 @@ def _factory(cls: type[Mutant]) -> Callable[[], Mutant]:
 
 
 # One factory per mutant, so each is an import string: `wesog_mutants:put_merges`.
-globals().update({name: _factory(cls) for name, (cls, _) in MUTANTS.items()})
+globals().update({name: _factory(cls)
+                 for name, (cls, _) in {**MUTANTS, **REAL_CLOCK_MUTANTS}.items()})
 
 
 def no_admin() -> Any:
