@@ -209,7 +209,9 @@ class Endpoint:
                     {"type": "array", "items": items}, components
                 )
                 self._item_properties = CompiledSchema(items, components).properties
-                self.max_items = resolve(body_schema, components).get("maxItems")
+                # A server's configurable limit (A11), not a schema constraint: a longer batch
+                # is not malformed, it answers 413 (so a fuzzer does not count it a rejection).
+                self.max_items = resolve(body_schema, components).get("x-wesog-max-items")
         self.responses: dict[int, CompiledSchema | None] = {}
         for status, response in spec.get("responses", {}).items():
             response = resolve(response, components)

@@ -280,3 +280,15 @@ def test_the_api_key_scheme_applies_globally() -> None:
     for method, path, operation in OPERATIONS:
         # An operation-level `security` would override the global one (e.g. `[]` = no auth).
         assert "security" not in operation, f"{method.upper()} {path} overrides security"
+
+
+def test_the_batch_limit_is_a_server_setting_not_a_schema_constraint() -> None:
+    # A configurable limit (A11) in `maxItems` would make a 10,001-item batch "schema-violating",
+    # and a fuzzer (Schemathesis' ST201) would count the server's 413 as accepting it.
+    schemas = DOCUMENT["components"]["schemas"]
+    for name in ("NewImageBatch", "ImagePatchBatch", "DeleteBatch"):
+        assert "maxItems" not in schemas[name]
+        assert schemas[name]["x-wesog-max-items"] == 10_000
+        assert schemas[name]["x-wesog-assumption"] == "A11"
+    limits = {e.operation_id: e.max_items for e in default_contract().endpoints if e.items}
+    assert set(limits.values()) == {10_000}
