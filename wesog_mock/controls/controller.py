@@ -21,7 +21,6 @@ from typing import Any
 from wesog_mock.controls.faults import FaultRegistry, FaultRule
 from wesog_mock.controls.journal import Journal
 from wesog_mock.controls.schema import image_schema
-from wesog_mock.domain.batch import read_view
 from wesog_mock.domain.clock import RealClock, VirtualClock, iso_ms
 from wesog_mock.domain.config import MockConfig
 from wesog_mock.domain.engine import Engine
@@ -136,7 +135,8 @@ class Controller:
         """The image as `GET /imgs/{id}` shows it; NotFound when the tenant has none."""
         with self._lock:
             self._catch_up()
-            return read_view(image_id, self._engine.get_image(tenant, image_id), fields)
+            record = self._engine.get_image(tenant, image_id)
+            return self._engine.schema.read_view(image_id, record, fields)
 
     def operation(self, tenant: str, op_id: int) -> dict[str, Any]:
         """The operation as `GET /ops/{op_id}` shows it (no `op_id`, D8); NotFound."""
@@ -163,8 +163,8 @@ class Controller:
         with self._lock:
             self._catch_up()
             stored = self._engine.images_of(tenant)
-            whole = self._engine.schema.full_record
-            return {image_id: read_view(image_id, whole(rec)) for image_id, rec in stored.items()}
+            view = self._engine.schema.read_view
+            return {image_id: view(image_id, rec) for image_id, rec in stored.items()}
 
     def tenants(self) -> list[str]:
         """The API keys that have images or operations."""

@@ -129,20 +129,31 @@ def _work_out(held: _Held, contract: Contract) -> JournalEntry:
     findings = report.findings
     if not checked:  # what the fake did not see, it cannot judge
         findings = tuple(f for f in findings if not f.loc or f.loc[0] != "body")
-    fault = request.fault
+    return _entry(
+        held, query=query, body_bytes=body_bytes, checked=checked, findings=findings,
+        operation_id=report.endpoint.operation_id if report.endpoint is not None else None,
+    )
+
+
+def _entry(
+    held: _Held, *, query: tuple[tuple[str, str], ...], body_bytes: int, checked: bool,
+    findings: tuple[Finding, ...], operation_id: str | None,
+) -> JournalEntry:
+    """The entry of a held request, with what working it out found."""
+    request, fault = held.request, held.request.fault
     return JournalEntry(
         seq=held.seq,
         at=iso_ms(request.at_ms),
         latency_ms=round(request.latency_ms, 3),
         tenant=request.api_key,
-        method=method,
-        path=path,
+        method=request.method,
+        path=request.path,
         query=query,
         body_bytes=body_bytes,
         body_checked=checked,
         status=request.status,
         dropped=request.dropped,
-        operation_id=report.endpoint.operation_id if report.endpoint is not None else None,
+        operation_id=operation_id,
         findings=findings,
         fault_id=None if fault is None else fault.id,
         fault_kind=None if fault is None else fault.kind,
@@ -258,20 +269,13 @@ def _unchecked(held: _Held, error: Exception) -> JournalEntry:
     """The entry of a request the journal failed to check: a finding about the fake itself.
 
     The request was answered before this ran; the failure stays here, in the journal."""
-    request, fault = held.request, held.request.fault
     finding = Finding(
         "fake_error", (), f"wesog-mock could not check this request against the contract "
         f"({type(error).__name__}: {str(error)[:200]}); this is a bug of the fake, not of the "
         "client", severity="warning",
     )
-    return JournalEntry(
-        seq=held.seq, at=iso_ms(request.at_ms), latency_ms=round(request.latency_ms, 3),
-        tenant=request.api_key, method=request.method, path=request.path, query=(),
-        body_bytes=request.body_bytes, body_checked=False, status=request.status,
-        dropped=request.dropped, operation_id=None, findings=(finding,),
-        fault_id=None if fault is None else fault.id,
-        fault_kind=None if fault is None else fault.kind,
-    )
+    return _entry(held, query=(), body_bytes=held.request.body_bytes, checked=False,
+                  findings=(finding,), operation_id=None)
 
 
 def _matches(

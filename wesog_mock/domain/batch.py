@@ -24,7 +24,6 @@ __all__ = [
     "ImageSchema",
     "Record",
     "evaluate_batch",
-    "read_view",
 ]
 
 Record = dict[str, Any]
@@ -84,19 +83,17 @@ class ImageSchema:
                 merged[name] = value
         return merged
 
-    def full_record(self, record: Record) -> Record:
-        """Every read field but the id, in the contract's order, null when unset."""
-        return {name: record.get(name) for name in self._stored}
-
-
-def read_view(image_id: str, record: Record, fields: Iterable[str] | None = None) -> dict[str, Any]:
-    """The image as read back: the id and every field of `record`, or only `fields`.
-
-    Give it a whole record (`Engine.get_image`, `ImageSchema.full_record`) to show every read
-    field with nulls."""
-    if fields is None:
-        return {"image_id": image_id, **record}
-    return {name: image_id if name == "image_id" else record.get(name) for name in fields}
+    def read_view(
+        self, image_id: str, record: Record, fields: Iterable[str] | None = None
+    ) -> dict[str, Any]:
+        """The image as read back, in one pass over the stored record: the id and every read
+        field in the contract's order (null when unset), or only `fields`."""
+        if fields is None:
+            view: dict[str, Any] = {"image_id": image_id}
+            for name in self._stored:
+                view[name] = record.get(name)
+            return view
+        return {name: image_id if name == "image_id" else record.get(name) for name in fields}
 
 
 @dataclass(slots=True)
