@@ -41,7 +41,8 @@ class LiveServer:
         port = self._sock.getsockname()[1]
         self.url = f"http://{host}:{port}"
         self._server = uvicorn.Server(
-            uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
+            uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False,
+                           proxy_headers=False)
         )
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [self._sock]},
