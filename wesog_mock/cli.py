@@ -181,6 +181,7 @@ def _serve(args: argparse.Namespace, config: MockConfig) -> int:
 
     from wesog_mock.http.app import create_app
     from wesog_mock.http.listening import listening_socket
+    from wesog_mock.http.protocol import http_protocol
 
     try:
         sock = listening_socket(args.host, args.port)
@@ -193,7 +194,8 @@ def _serve(args: argparse.Namespace, config: MockConfig) -> int:
     served = _answer_cut_requests(app, controller)
     # No proxy headers: nothing sits in front of a local fake, and reading them costs time.
     server = _stopping_server(uvicorn.Config(served, log_level=args.log_level, lifespan="off",
-                                             proxy_headers=False,
+                                             proxy_headers=False, http=http_protocol(),
+                                             access_log=args.log_level in ("info", "debug"),
                                              timeout_graceful_shutdown=_GRACE_S), controller)
     # Until uvicorn takes the signals over (and after it gives them back), a signal is a stop
     # request too, so none is lost in the instants around startup.
