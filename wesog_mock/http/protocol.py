@@ -23,10 +23,10 @@ def http_protocol() -> Any:
     except ImportError:  # httptools missing: uvicorn's own choice (h11)
         return "auto"
 
-    class HalfCloseProtocol(HttpToolsProtocol):  # type: ignore[misc]
+    class HalfCloseProtocol(HttpToolsProtocol):
         _input_done = False
 
-        def eof_received(self) -> bool | None:
+        def eof_received(self) -> bool | None:  # type: ignore[override]
             cycle = self.cycle
             if cycle is None or cycle.more_body or (cycle.response_complete
                                                     and not self.pipeline):
