@@ -13,7 +13,8 @@ server. So a `drop` fault does what it can where it runs:
   the `send` it gives the app is bound to (so in its h11 and httptools protocols alike; the
   fake is served on httptools, `wesog_mock.http.protocol`), then waits for uvicorn to report
   the disconnect, so uvicorn neither answers nor logs anything: the client sees a connection
-  closed with no response (httpx: `RemoteProtocolError`, "Server disconnected without sending a response");
+  closed with no response (httpx: `RemoteProtocolError`, "Server disconnected without sending
+  a response");
 - anywhere else (httpx's `ASGITransport`, Starlette's `TestClient`), it raises
   `ConnectionDropped`, a subclass of `httpx.RemoteProtocolError`, which those transports pass on
   to the client, so in-process a client's `except httpx.TransportError` handles it as it
