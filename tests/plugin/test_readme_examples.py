@@ -4,9 +4,9 @@ The README's fenced blocks are found by their language, so an example added late
 without a line here:
 
 - `python` that defines `test_*` functions: a test module, run by pytest as a user's suite
-  (every test must pass); any other `python`: a script, run, then every coroutine function it
-  defines without parameters is run too, and the comment lines that end it (`# ...`) must be
-  exactly what it printed, if it has any;
+  (every test must pass); any other `python`: a script, run as written (an example that
+  defines a coroutine must run it itself, as a reader's copy would), and the comment lines
+  that end it (`# ...`) must be exactly what it printed, if it has any;
 - `json`: must parse;
 - `bash`: run by a test below, or listed in `NOT_RUN` with the reason;
 - no language: output and diagrams, not examples. The one that starts with a `$ ` command
@@ -16,8 +16,6 @@ without a line here:
 from __future__ import annotations
 
 import ast
-import asyncio
-import inspect
 import json
 import os
 import re
@@ -99,10 +97,12 @@ def test_the_script_examples_run_and_print_what_they_say(
     block: Block, capsys: pytest.CaptureFixture[str],
 ) -> None:
     namespace: dict[str, Any] = {"__name__": "__readme__"}
+    tree = ast.parse(block.text)
+    defined = {node.name for node in tree.body if isinstance(node, ast.AsyncFunctionDef)}
+    used = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+    unrun = sorted(defined - used)
+    assert not unrun, f"README.md:{block.line} defines {unrun} and never runs it"
     exec(compile(block.text, f"README.md:{block.line}", "exec"), namespace)
-    for value in list(namespace.values()):
-        if inspect.iscoroutinefunction(value) and not inspect.signature(value).parameters:
-            asyncio.run(value())
     lines = block.text.rstrip("\n").splitlines()
     promised: list[str] = []
     while lines and lines[-1].startswith("# "):
