@@ -27,7 +27,7 @@ def _shape(loc: Location) -> tuple[str | None, ...]:
 
 
 def _runs(indices: Iterable[int]) -> str:
-    """`0..49` for a run, `0, 2, 5..7` otherwise; at most a few runs, then `…`."""
+    """`0..49` for a run, `0, 1, 5..7` otherwise; at most a few runs, then `…`."""
     ordered = sorted(set(indices))
     runs: list[tuple[int, int]] = []
     for index in ordered:
@@ -35,7 +35,8 @@ def _runs(indices: Iterable[int]) -> str:
             runs[-1] = (runs[-1][0], index)
         else:
             runs.append((index, index))
-    shown = [f"{a}" if a == b else f"{a}..{b}" for a, b in runs[:_SHOWN_RUNS]]
+    shown = [f"{a}" if a == b else f"{a}, {b}" if b == a + 1 else f"{a}..{b}"
+             for a, b in runs[:_SHOWN_RUNS]]
     if len(runs) > _SHOWN_RUNS:
         shown.append("…")
     return ", ".join(shown)
