@@ -15,8 +15,8 @@ from typing import Any, NoReturn
 
 import httpx
 import respx
-from respx.models import AllMockedAssertionError, PassThrough
 import uvicorn
+from respx.models import AllMockedAssertionError, PassThrough
 from starlette.applications import Starlette
 
 from contracts.client import InProcessTransport
@@ -179,11 +179,11 @@ class WesogFake:
         self.controller.reset()  # everything, the journal and the fault rules included
         self.controller.configure(**{**defaults, **settings})
 
-    def _headers(self, api_key: str | None | _Own) -> dict[str, str]:
+    def _headers(self, api_key: str | _Own | None) -> dict[str, str]:
         key = self.api_key if api_key is _Own.KEY else api_key
         return {"API-Key": key} if key else {}
 
-    def client(self, api_key: str | None | _Own = _Own.KEY, **kwargs: Any) -> httpx.Client:
+    def client(self, api_key: str | _Own | None = _Own.KEY, **kwargs: Any) -> httpx.Client:
         """A sync httpx client on the fake that sends `API-Key: <.api_key>` on every request.
 
         `api_key="other"` sends that key instead; `api_key=None` sends none, for a client
@@ -195,7 +195,7 @@ class WesogFake:
         return httpx.Client(base_url=self.base_url, headers=headers, **kwargs)
 
     def async_client(
-        self, api_key: str | None | _Own = _Own.KEY, **kwargs: Any
+        self, api_key: str | _Own | None = _Own.KEY, **kwargs: Any
     ) -> httpx.AsyncClient:
         """An async httpx client on the fake; `api_key` as for `client()`."""
         headers = {**self._headers(api_key), **kwargs.pop("headers", {})}

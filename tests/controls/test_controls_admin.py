@@ -105,7 +105,8 @@ async def test_seeded_derived_fields_are_stored_and_read_back(fake: Fake) -> Non
                                                             ("fields", "n_faces")])
     assert projected.json() == {"height": 1080, "n_faces": 2}
     [entry] = fake.controller.journal.filter(path="/imgs/a")[:1]
-    assert entry.status == 200 and not entry.findings  # an answer the contract allows
+    assert entry.status == 200
+    assert not entry.findings  # an answer the contract allows
     # PATCH keeps them; PUT clears every field it does not name, these too.
     await fake.wesog("PATCH", "/imgs/a", params={"wait": "true"}, json={"title": "t"})
     assert fake.controller.images("k1")["a"]["height"] == 1080
@@ -128,13 +129,16 @@ async def test_a_bad_derived_field_is_refused_and_nothing_is_seeded(
 
 def test_the_python_control_seeds_derived_fields_too() -> None:
     controller = Controller(MockConfig(clock="virtual"))
-    assert controller.seed("k1", [image("a", **DERIVED, height_cm=3), image("b", n_faces=None)]) == 2
+    seeded = [image("a", **DERIVED, height_cm=3), image("b", n_faces=None)]
+    assert controller.seed("k1", seeded) == 2
     images = controller.images("k1")
     assert {name: images["a"][name] for name in DERIVED} == DERIVED
-    assert "height_cm" not in images["a"] and images["b"]["n_faces"] is None
+    assert "height_cm" not in images["a"]
+    assert images["b"]["n_faces"] is None
     with pytest.raises(SeedError) as refused:
         controller.seed("k1", [image("c", n_faces="two")])
-    assert refused.value.field == "images[0].n_faces" and "c" not in controller.images("k1")
+    assert refused.value.field == "images[0].n_faces"
+    assert "c" not in controller.images("k1")
 
 
 async def test_config_read_and_change(fake: Fake) -> None:

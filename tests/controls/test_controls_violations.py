@@ -64,7 +64,8 @@ def test_a_group_names_exactly_its_indices_and_counts_them(indices: set[int]) ->
     shown = match[1]
     if shown.endswith(", …"):  # too many runs to list: the ones listed are the first ones
         listed = _expand(shown.removesuffix(", …"))
-        assert listed < indices and max(listed) < min(indices - listed)
+        assert listed < indices
+        assert max(listed) < min(indices - listed)
     else:
         assert _expand(shown) == indices
 
