@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 SECTION = "*- Wesog contract -*"
@@ -125,3 +128,48 @@ def test_the_account_crosses_xdist_workers(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_subprocess("-n", "2", "-p", "no:cacheprovider")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["E * assert 401 == 200*", SECTION, "*header.API-Key*"])
+
+
+# What the README's sample accounts come from: a test body for each, in the README's order.
+README_SCENARIOS = [
+    '''
+        import httpx
+
+        def test_client(wesog_respx):
+            with httpx.Client(base_url="https://api.wesog.com", headers={"API-Key": "k"}) as http:
+                http.post("/imgs?wait=please", json={"id": "a", "src": "https://x/a.jpg"})
+    ''',
+    '''
+        def test_upload(wesog_mock):
+            images = [{"id": f"i{n}", "src": "https://x/a.jpg", "titel": "dup"}
+                      for n in range(50)]
+            with wesog_mock.client() as http:
+                http.post("/imgs?wait=true", json=images)
+                assert http.get("/imgs/i0").json()["title"] == "dup"
+    ''',
+]
+
+
+def _readme_accounts() -> list[str]:
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    start = text.index("## Testing your client (the pytest plugin)")
+    section = text[start:text.index("\n## ", start + 1)]
+    blocks = re.findall(r"```(\w*)\n(.*?)```", section, flags=re.DOTALL)
+    return [block for lang, block in blocks if not lang and "The client under test" in block]
+
+
+@pytest.mark.parametrize("number", range(len(README_SCENARIOS)))
+def test_the_readmes_sample_accounts_are_what_the_plugin_prints(
+    pytester: pytest.Pytester, number: int
+) -> None:
+    accounts = _readme_accounts()
+    assert len(accounts) == len(README_SCENARIOS)
+    result = _run(pytester, README_SCENARIOS[number])
+    result.assert_outcomes(failed=1)
+    # Compared with runs of spaces as one: pytest indents an `E` line as the code it quotes.
+    printed = [" ".join(line.split()) for line in result.stdout.lines]
+    for line in accounts[number].splitlines():
+        if line.startswith("---"):  # the section's rule is as wide as the terminal
+            assert any(re.fullmatch(r"-+ Wesog contract -+", p) for p in printed)
+        else:
+            assert " ".join(line.split()) in printed, line
