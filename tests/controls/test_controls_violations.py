@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -90,3 +92,15 @@ def test_repeated_identical_requests_are_one_entry() -> None:
         "  3. GET /ops/latest -> 422",
     ]
     assert violation_report([], "http://x") == ""
+
+
+def test_the_readmes_journal_finding_is_what_the_journal_shows() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    [sample] = [json.loads(block) for block in re.findall(r"```json\n(.*?)```", readme,
+                                                          flags=re.DOTALL)
+                if '"unknown_field"' in block]
+    fake = WesogFake(create_app(MockConfig(clock="virtual")), base_url="http://wesog.test")
+    with fake.client() as http:
+        http.post("/imgs", json=[{"id": "a", "src": "https://x/a.jpg", "titel": "x"}])
+    [entry] = fake.journal.entries
+    assert [finding.as_dict() for finding in entry.findings] == [sample]
