@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
+from wesog_mock.domain.config import ConfigError
 from wesog_mock.domain.messages import item_message
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "BatchOutcome",
     "ImageSchema",
     "Record",
+    "SeedError",
     "evaluate_batch",
 ]
 
@@ -31,6 +33,10 @@ Record = dict[str, Any]
 # A type for mypy; `ImageSchema` refuses a contract whose kinds are not exactly these.
 BatchKind = Literal["create", "replace", "merge", "delete"]
 KINDS: tuple[BatchKind, ...] = get_args(BatchKind)
+
+
+class SeedError(ConfigError):
+    """A seeded image holds a value no read could return; `field` names it (`images[2].height`)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -42,11 +48,13 @@ class ImageSchema:
 
     write_fields: tuple[str, ...]  # the writable fields, `src` first, in the contract's order
     # The read model: the id, the writable fields and what the service derives from the pixels
-    # (height, width, n_faces); the fake fetches no pixels, so those read null.
+    # (height, width, n_faces, integers in the contract); the fake fetches no pixels, so those
+    # read null unless a test seeds them (`seeded_record`).
     read_fields: tuple[str, ...]
     method_of_kind: Mapping[BatchKind, str]  # the operation's `method` (`add`, `upd`, `del`)
     _writable: frozenset[str] = field(init=False, repr=False)
     _stored: tuple[str, ...] = field(init=False, repr=False)
+    _derived: tuple[str, ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         if set(self.method_of_kind) != set(KINDS):
@@ -56,6 +64,30 @@ class ImageSchema:
             raise ValueError("the read fields must hold image_id and every write field")
         object.__setattr__(self, "_writable", frozenset(self.write_fields))
         object.__setattr__(self, "_stored", tuple(n for n in self.read_fields if n != "image_id"))
+        object.__setattr__(self, "_derived",
+                           tuple(n for n in self._stored if n not in self._writable))
+
+    @property
+    def derived_fields(self) -> tuple[str, ...]:
+        """The fields the service derives from the pixels: read, never written by a client."""
+        return self._derived
+
+    def seeded_record(self, image: Mapping[str, Any], where: str) -> Record:
+        """A stored record for test set-up: the writable fields and the derived ones.
+
+        A client's reading of `height`, `width` and `n_faces` can only be tested with values
+        in them, and the fake computes none, so a test seeds them. They are integers or null,
+        as a read returns them; anything else raises SeedError naming `where` and the field.
+        """
+        record = self.new_record(image)
+        for name in self._derived:
+            value = image.get(name)
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise SeedError(f"{where}.{name}", f"must be an integer or null, not {value!r}")
+            record[name] = value
+        return record
 
     def new_record(self, fields: Mapping[str, Any]) -> Record:
         """A stored record from a body: known fields only (unknown ones are ignored, A9), no
