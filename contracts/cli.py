@@ -2,8 +2,12 @@
 
     wesog-contracts --base-url https://staging.example.com --api-key KEY [--api-key-2 KEY2]
                     [--junit-xml F] [--report-json F] [--max-examples N] [-k EXPR]
-                    [--strict-assumptions]
+                    [--strict-assumptions] [--quiet]
     wesog-contracts --version
+
+The report goes to stdout; the progress (a line per test, or one status line on a terminal) to
+stderr, unless `--quiet`. Hypothesis keeps its files in the run's temporary directory, never in
+the user's current one.
 
 Exit status: 0 when no documented rule is violated (assumptions that differ are reported, not
 fatal, unless `--strict-assumptions`); 1 when one is; 2 on a usage error, a server that
@@ -18,13 +22,15 @@ import importlib.metadata
 import json
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import httpx
 
 from contracts._extra import INSTALL, missing_suite_packages, needs
+from contracts._progress import Progress
 from contracts.report import RunRecord
 from contracts.spec import default_contract
 
@@ -34,6 +40,9 @@ if TYPE_CHECKING:
 __all__ = ["main"]
 
 _PROG = "wesog-contracts"
+# What a skip reason names, when the suite runs under this CLI rather than under pytest.
+_OPTION_NAMES = {"api_key": "--api-key", "api_key_2": "--api-key-2",
+                 "max_requests": "--max-requests"}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -73,8 +82,11 @@ def _parser() -> argparse.ArgumentParser:
                         help="skip the black-box queue tests that send 10,000-item batches")
     parser.add_argument("--strict-assumptions", action="store_true",
                         help="exit 1 when an assumption (A rule) differs, too")
+    parser.add_argument("-q", "--quiet", action="store_true",
+                        help="no progress on stderr (by default a line per test; on a "
+                             "terminal, one status line); the report on stdout stays")
     parser.add_argument("-v", "--verbose", action="store_true",
-                        help="show pytest's own output (progress, tracebacks)")
+                        help="show pytest's own output (progress, tracebacks) on stdout")
     return parser
 
 
@@ -97,14 +109,33 @@ class _Capture:
         self.record = RunRecord(target=target, rules=default_contract().rules)
 
     def pytest_configure(self, config: pytest.Config) -> None:
-        from contracts.conformance._session import RECORD
+        from contracts.conformance._session import OPTION_NAMES, RECORD
 
         config.stash[RECORD] = self.record
+        config.stash[OPTION_NAMES] = _OPTION_NAMES
+
+
+@contextmanager
+def _hypothesis_home(directory: Path) -> Iterator[None]:
+    """Keep Hypothesis' files (its example database, its cache of constants) in `directory`.
+
+    Left alone, Hypothesis writes `.hypothesis/` into the current directory, which is the
+    user's, not the suite's. The previous home is put back: `main` also runs inside pytest.
+    """
+    from hypothesis import configuration
+
+    previous = configuration.storage_directory(intent_to_write=False).home_directory
+    configuration.set_hypothesis_home_dir(directory)
+    try:
+        yield
+    finally:
+        configuration.set_hypothesis_home_dir(previous)
 
 
 def _pytest_args(options: argparse.Namespace, workdir: Path) -> list[str]:
     ini = workdir / "pytest.ini"
-    ini.write_text("[pytest]\n", encoding="utf-8")
+    # xunit1: the JUnit family whose schema allows a test case's properties (its rules).
+    ini.write_text("[pytest]\njunit_family = xunit1\n", encoding="utf-8")
     args = ["--pyargs", "contracts.conformance", "-c", str(ini), "--rootdir", str(workdir),
             "-p", "no:cacheprovider", "-W", "ignore::DeprecationWarning"]
     if options.base_url:
@@ -155,8 +186,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{_PROG}: {problem}", file=sys.stderr)
             return 2
     capture = _Capture(options.base_url or f"in-process {options.app}")
-    with tempfile.TemporaryDirectory(prefix="wesog-contracts-") as workdir:
-        code = pytest.main(_pytest_args(options, Path(workdir)), plugins=[capture])
+    plugins: list[object] = [capture]
+    if not (options.quiet or options.verbose):  # -v: pytest's own progress is on stdout
+        plugins.append(Progress(sys.stderr, capture.record))
+    with tempfile.TemporaryDirectory(prefix="wesog-contracts-") as workdir, \
+            _hypothesis_home(Path(workdir) / "hypothesis"):
+        code = pytest.main(_pytest_args(options, Path(workdir)), plugins=plugins)
     record = capture.record
     if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR) or not record.tests:
         why = "no test was selected" if code == pytest.ExitCode.NO_TESTS_COLLECTED else (

@@ -7,6 +7,7 @@ responses against their documented statuses and schemas.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -69,8 +70,32 @@ def _coerce_scalar(raw: str, schema: Mapping[str, Any], loc: Location) -> Any | 
     if "enum" in schema and raw not in schema["enum"]:
         options = [repr(option) for option in schema["enum"]]
         listed = ", ".join(options[:-1]) + f" or {options[-1]}"
-        return Finding("enum", loc, f"Input should be {listed}", input=raw)
+        return Finding("enum", loc, f"Input should be {listed}", input=raw,
+                       hint=_enum_hint(raw, schema["enum"], loc))
     return raw
+
+
+_SEPARATORS = re.compile(r"[,;\s]+")
+
+
+def _enum_hint(raw: str, options: Sequence[Any], loc: Location) -> str:
+    """The fix for a known mistake with an enumerated parameter, or "".
+
+    Known mistakes: several values in one (`fields=title,src`: a list parameter takes its key
+    once per value, as FastAPI reads it) and the wrong case (`lang=EN`).
+    """
+    name = loc[1] if len(loc) > 1 else loc[0]
+    known = {str(option) for option in options}
+    by_case = {value.lower(): value for value in known}
+    if raw.lower() in by_case:
+        return f"Values are case-sensitive: send {name}={by_case[raw.lower()]}."
+    parts = [part for part in _SEPARATORS.split(raw) if part]
+    if len(parts) > 1 and all(part in known for part in parts):
+        if len(loc) > 2:  # a list parameter: one key per value
+            repeated = "&".join(f"{name}={part}" for part in parts)
+            return f"Repeat the key for each value: {repeated}."
+        return f"Send one value: {name} takes one, not {len(parts)}."
+    return ""
 
 
 def _parameter_schema(
@@ -175,6 +200,19 @@ def parse_json_body(raw: bytes, content_type: str | None = None) -> tuple[Any, F
                 "without its pair) is not a character", input=None,
             )
     return document, None
+
+
+# Suggestions are worked out for this many distinct unknown names per body, no more: a body
+# of 100,000 made-up keys must not cost 100,000 fuzzy matches.
+_SPELLING_HINTS = 32
+
+
+def _spelling_hint(name: str, known: frozenset[str], already: int) -> str:
+    """`Did you mean 'title'?` for a near miss of a known field (`titel`), or ""."""
+    if already >= _SPELLING_HINTS:
+        return ""
+    close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.75)
+    return f"Did you mean {close[0]!r}?" if close else ""
 
 
 class Endpoint:
@@ -363,16 +401,20 @@ class Endpoint:
         if known is None:
             return []
         findings = []
+        hints: dict[str, str] = {}
         for index, item in items:
             if isinstance(item, dict) and not known.issuperset(item):
                 base: Location = (*prefix, index) if prefix else ("body",)
                 for name in sorted(item.keys() - known):
+                    if name not in hints:
+                        hints[name] = _spelling_hint(name, known, len(hints))
                     findings.append(
                         Finding(
                             "unknown_field", (*base, name),
                             f"The contract knows no field {name!r}; the server ignores it, "
                             "so its value is lost",
                             status=200, input=item[name], severity="warning",
+                            hint=hints[name],
                         )
                     )
         return findings

@@ -46,6 +46,9 @@ class Finding:
     status: int = 422
     input: Any = None
     severity: Severity = "violation"
+    # The fix, as a sentence, where the mistake is a known one ("Repeat the key for each
+    # value: fields=title&fields=src." for `fields=title,src`); "" when there is none.
+    hint: str = ""
 
     @property
     def location(self) -> str:
@@ -60,13 +63,16 @@ class Finding:
         return {"type": self.code, "loc": list(self.loc), "msg": self.message, "input": self.input}
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        shown = {
             "severity": self.severity,
             "code": self.code,
             "location": self.location,
             "message": self.message,
             "status": self.status,
         }
+        if self.hint:
+            shown["hint"] = self.hint
+        return shown
 
     def __str__(self) -> str:
         return f"{self.location}: {self.message}"

@@ -75,6 +75,15 @@ class RuleVerdict:
     skipped: int
     evidence: str = ""
     failures: tuple[str, ...] = ()
+    skip_reasons: tuple[str, ...] = ()  # why its skipped tests were skipped, each reason once
+
+
+def _skip_text(verdict: RuleVerdict) -> str:
+    """The skip column of a rule's row: its reasons, and how many tests of it were skipped."""
+    reasons = "; ".join(verdict.skip_reasons)
+    if verdict.verdict == "skipped":
+        return reasons or verdict.evidence
+    return f"{verdict.skipped} skipped: {reasons}" if reasons else ""
 
 
 def _rule_order(rule: str) -> tuple[int, int]:
@@ -130,6 +139,7 @@ class RunRecord:
             verdicts.append(RuleVerdict(
                 rule, kind, info.get("summary", ""), verdict, len(passed), len(failed),
                 len(skipped), evidence, tuple(f"{t.nodeid}: {t.message}" for t in failed),
+                tuple(dict.fromkeys(t.message or "no reason given" for t in skipped)),
             ))
         return verdicts
 
@@ -163,8 +173,17 @@ class RunRecord:
         ]
         for v in self.verdicts():
             tally = f"{v.passed}/{v.failed}/{v.skipped}"
-            row = f"{v.rule:<5} {v.kind:<10} {v.verdict:<8} {tally:<14} {v.evidence}"
-            lines.append(row if len(row) <= width else row[: width - 3] + "...")
+            row = f"{v.rule:<5} {v.kind:<10} {v.verdict:<8} {tally:<14} "
+            if v.failed:  # the first failing example, in one line (whole in the JSON report)
+                first = row + v.evidence
+                lines.append(first if len(first) <= width else first[: width - 3] + "...")
+            # Why tests were skipped, never cut off: it says what to pass to have them run.
+            why = _skip_text(v)
+            wrapped = textwrap.wrap(why, width=max(width - len(row), 20),
+                                    break_long_words=False, break_on_hyphens=False)
+            if not v.failed:
+                lines.append((row + (wrapped.pop(0) if wrapped else "")).rstrip())
+            lines.extend(" " * len(row) + part for part in wrapped)
         errors = self.suite_errors()
         if errors:
             lines.append(f"suite errors ({len(errors)}, counted against no rule; "

@@ -9,19 +9,21 @@
 
 from __future__ import annotations
 
+import enum
 import threading
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx
 import respx
 import uvicorn
+from respx.models import AllMockedAssertionError, PassThrough
 from starlette.applications import Starlette
 
 from contracts.client import InProcessTransport
-from contracts.findings import format_location
 from wesog_mock.controls.controller import Controller
 from wesog_mock.controls.faults import FaultRegistry
 from wesog_mock.controls.journal import Journal
+from wesog_mock.controls.violations import violation_report
 from wesog_mock.domain.config import MockConfig
 from wesog_mock.http.listening import listening_socket
 from wesog_mock.http.protocol import http_protocol
@@ -29,6 +31,15 @@ from wesog_mock.http.protocol import http_protocol
 __all__ = ["DEFAULT_BASE_URL", "LiveServer", "WesogFake", "WesogRouter"]
 
 DEFAULT_BASE_URL = "https://api.wesog.com"
+
+
+class _Own(enum.Enum):
+    """The default of `api_key`: the handle's own key (None means no key at all)."""
+
+    KEY = enum.auto()
+
+    def __repr__(self) -> str:
+        return "<the handle's api_key>"
 
 
 class LiveServer:
@@ -80,29 +91,50 @@ class LiveServer:
 class WesogRouter(respx.MockRouter):
     """A respx router whose requests to `base_url` are answered by an in-process ASGI app.
 
-    Other hosts behave as in any respx router (add routes to it, or they are reported as not
-    mocked). Async clients are answered on their own event loop, sync clients through the
-    conformance client's `InProcessTransport` (a private loop in a helper thread).
+    Requests to other hosts go to this router's own routes first (add some, as to any respx
+    router); one that matches none goes out to the network when `pass_through` is true (the
+    default: a test's call to its own health endpoint or a local server just works), and is
+    refused with respx's `AllMockedAssertionError` when it is false. Async clients are
+    answered on their own event loop, sync clients through the conformance client's
+    `InProcessTransport` (a private loop in a helper thread).
     """
 
-    def __init__(self, app: Starlette, base_url: str = DEFAULT_BASE_URL) -> None:
+    def __init__(
+        self, app: Starlette, base_url: str = DEFAULT_BASE_URL, *, pass_through: bool = True
+    ) -> None:
         super().__init__(assert_all_called=False, assert_all_mocked=True)
         self._sync = InProcessTransport(app)
         self._async = httpx.ASGITransport(app=app)
         self._target = httpx.URL(base_url)
+        self.pass_through = pass_through
+        # respx's PassThrough names the route that let a request through; ours is no route of
+        # the user's, so it is one of its own, never added to the router.
+        self._elsewhere = respx.Route()
 
     def _is_ours(self, request: httpx.Request) -> bool:
         url = request.url
         return url.scheme == self._target.scheme and url.netloc == self._target.netloc
 
+    def _let_through(self, request: httpx.Request, refused: AllMockedAssertionError) -> NoReturn:
+        if not self.pass_through:
+            raise refused
+        raise PassThrough(f"RESPX: {request!r} is not for the Wesog fake: passed through",
+                          request=request, origin=self._elsewhere)
+
     def handler(self, request: httpx.Request) -> httpx.Response:
-        if not self._is_ours(request):
+        if self._is_ours(request):
+            return self._sync.handle_request(request)
+        try:
             return super().handler(request)
-        return self._sync.handle_request(request)
+        except AllMockedAssertionError as refused:
+            self._let_through(request, refused)
 
     async def async_handler(self, request: httpx.Request) -> httpx.Response:
         if not self._is_ours(request):
-            return await super().async_handler(request)
+            try:
+                return await super().async_handler(request)
+            except AllMockedAssertionError as refused:
+                self._let_through(request, refused)
         answer = await self._async.handle_async_request(request)
         return httpx.Response(answer.status_code, headers=answer.headers,
                               content=await answer.aread(), request=request)
@@ -149,19 +181,25 @@ class WesogFake:
         self.controller.reset()  # everything, the journal and the fault rules included
         self.controller.configure(**{**defaults, **settings})
 
-    def _headers(self, api_key: str | None) -> dict[str, str]:
-        key = self.api_key if api_key is None else api_key
+    def _headers(self, api_key: str | _Own | None) -> dict[str, str]:
+        key = self.api_key if api_key is _Own.KEY else api_key
         return {"API-Key": key} if key else {}
 
-    def client(self, api_key: str | None = None, **kwargs: Any) -> httpx.Client:
-        """A sync httpx client on the fake, sending `API-Key` (pass `api_key=""` for none)."""
+    def client(self, api_key: str | _Own | None = _Own.KEY, **kwargs: Any) -> httpx.Client:
+        """A sync httpx client on the fake that sends `API-Key: <.api_key>` on every request.
+
+        `api_key="other"` sends that key instead; `api_key=None` sends none, for a client
+        under test that must add the key itself (as it must against the real service).
+        """
         headers = {**self._headers(api_key), **kwargs.pop("headers", {})}
         if not self._live:
             kwargs.setdefault("transport", InProcessTransport(self.app))
         return httpx.Client(base_url=self.base_url, headers=headers, **kwargs)
 
-    def async_client(self, api_key: str | None = None, **kwargs: Any) -> httpx.AsyncClient:
-        """An async httpx client on the fake, sending `API-Key` (pass `api_key=""` for none)."""
+    def async_client(
+        self, api_key: str | _Own | None = _Own.KEY, **kwargs: Any
+    ) -> httpx.AsyncClient:
+        """An async httpx client on the fake; `api_key` as for `client()`."""
         headers = {**self._headers(api_key), **kwargs.pop("headers", {})}
         if not self._live:
             kwargs.setdefault("transport", httpx.ASGITransport(app=self.app))
@@ -203,20 +241,5 @@ class WesogFake:
 
     def violation_report(self) -> str:
         """What the client sent that the contract does not allow, readably; "" if nothing."""
-        offending = [entry for entry in self.journal.entries if entry.findings]
-        if not offending:
-            return ""
-        lines = [f"The client under test broke the Wesog contract in {len(offending)} "
-                 f"request{'s' if len(offending) > 1 else ''} to the fake at {self.base_url}:"]
-        for number, entry in enumerate(offending, 1):
-            query = "&".join(f"{k}={v}" for k, v in entry.query)
-            status = "dropped" if entry.status is None else entry.status
-            lines.append(f"  {number}. {entry.method} {entry.path}{'?' + query if query else ''}"
-                         f" -> {status}")
-            for finding in entry.findings:
-                kind = "" if finding.is_violation else " (warning)"
-                lines.append(f"       {format_location(finding.loc)}{kind}: {finding.message}")
-        lines.append("The contract is openapi.yaml. To allow this in a test that means it, mark "
-                     "it @pytest.mark.wesog(allow_violations=True); the findings stay in "
-                     ".journal.")
-        return "\n".join(lines)
+        return violation_report(self.journal.entries, self.base_url,
+                                allowed=self.allow_violations)

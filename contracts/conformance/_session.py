@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import traceback
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -33,12 +33,15 @@ from contracts.report import Outcome, RunRecord, TestRecord
 __all__ = [
     "DEFAULT_MAX_REQUESTS",
     "MARKERS",
+    "OPTION_NAMES",
     "RECORD",
     "Target",
     "find_app",
     "load_app",
     "open_target",
+    "option_name",
     "record_phase",
+    "rules_of",
     "shrink_limit",
 ]
 
@@ -51,6 +54,10 @@ MARKERS = (
     "slow: a black-box version of a rule that needs a controlled queue; takes seconds",
 )
 RECORD = pytest.StashKey[RunRecord]()
+# How a skip reason names an option: pytest's spelling unless a runner (the CLI) stashes its own.
+OPTION_NAMES = pytest.StashKey[Mapping[str, str]]()
+_PYTEST_OPTION_NAMES = {"api_key": "--wesog-api-key", "api_key_2": "--wesog-api-key-2",
+                        "max_requests": "--wesog-max-requests"}
 _E = TypeVar("_E", bound=BaseException)
 # Per phase: when, outcome, message, the rule a violation names, its notes, a traceback.
 _PHASES = pytest.StashKey[list[tuple[str, Outcome, str, str | None, str, str]]]()
@@ -67,6 +74,11 @@ def find_app(spec: str) -> Any:
         return getattr(importlib.import_module(module_name), attribute)
     except (ImportError, AttributeError) as error:
         raise pytest.UsageError(f"--wesog-app {spec}: {error}") from None
+
+
+def option_name(config: pytest.Config, name: str) -> str:
+    """The option `name` (`api_key_2`) as the user spells it: `--wesog-api-key-2`, `--api-key-2`."""
+    return config.stash.get(OPTION_NAMES, _PYTEST_OPTION_NAMES)[name]
 
 
 def load_app(spec: str) -> Any:
@@ -178,7 +190,8 @@ def _find(error: BaseException | None, kind: type[_E],
     return None
 
 
-def _rules_of(item: pytest.Item) -> tuple[str, ...]:
+def rules_of(item: pytest.Item) -> tuple[str, ...]:
+    """The rules a test of the suite checks (its `rules` marks)."""
     return tuple(rule for mark in item.iter_markers("rules") for rule in mark.args)
 
 
@@ -188,7 +201,9 @@ def record_phase(item: pytest.Item, report: pytest.TestReport, call: pytest.Call
     spent = _find(error, BudgetExhausted)
     if spent is not None:
         report.outcome = "skipped"
-        report.longrepr = (str(item.path), item.location[1] or 0, f"Skipped: {spent}")
+        report.longrepr = (str(item.path), item.location[1] or 0,
+                           f"Skipped: {spent}: pass a larger "
+                           f"{option_name(item.config, 'max_requests')} N")
     phases = item.stash.setdefault(_PHASES, [])
     item.stash[_DURATION] = item.stash.get(_DURATION, 0.0) + report.duration
     violation = _find(error, ContractViolation)
@@ -198,6 +213,7 @@ def record_phase(item: pytest.Item, report: pytest.TestReport, call: pytest.Call
                        ""))
     elif report.failed:
         if violation is not None:
+            item.user_properties.append(("violated_rule", violation.rule))  # for JUnit XML
             notes = "\n".join(getattr(violation, "__notes__", ()))  # the steps, the example
             phases.append((report.when, "failed", violation.one_line(), violation.rule, notes,
                            ""))
@@ -211,7 +227,7 @@ def record_phase(item: pytest.Item, report: pytest.TestReport, call: pytest.Call
     outcome: Outcome = "failed" if failed else "skipped" if skipped else "passed"
     first = (failed or skipped or [("", "passed", "", None, "", "")])[0]
     item.config.stash[RECORD].add(TestRecord(
-        nodeid=item.nodeid, outcome=outcome, rules=_rules_of(item), message=first[2],
+        nodeid=item.nodeid, outcome=outcome, rules=rules_of(item), message=first[2],
         violated_rule=first[3], duration_s=round(float(item.stash[_DURATION]), 3),
         notes=first[4], traceback=first[5],
     ))

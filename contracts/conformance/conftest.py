@@ -23,7 +23,9 @@ from contracts.conformance._session import (
     Target,
     find_app,
     open_target,
+    option_name,
     record_phase,
+    rules_of,
     shrink_limit,
 )
 from contracts.report import RunRecord
@@ -49,8 +51,11 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if not any(_in_suite(item) for item in items):
+    suite = [item for item in items if _in_suite(item)]
+    if not suite:
         return
+    for item in suite:  # JUnit XML (`--junitxml`) names each test case's rules
+        item.user_properties.extend(("rule", rule) for rule in rules_of(item))
     app = config.getoption("wesog_app")
     if not config.getoption("wesog_base_url") and not app:
         raise pytest.UsageError(
@@ -122,9 +127,11 @@ def wesog_client_2(wesog_target: Target, pytestconfig: pytest.Config) -> Iterato
     """A checked client for the second tenant (`--wesog-api-key-2`), or a skip."""
     key = wesog_target.api_key_2
     if not key:
-        pytest.skip("tenant isolation needs a second tenant: --wesog-api-key-2 KEY")
+        pytest.skip("tenant isolation needs a second tenant: "
+                    f"{option_name(pytestconfig, 'api_key_2')} KEY")
     if key == wesog_target.api_key:
-        pytest.skip("--wesog-api-key-2 is the same key as --wesog-api-key")
+        pytest.skip(f"{option_name(pytestconfig, 'api_key_2')} is the same key as "
+                    f"{option_name(pytestconfig, 'api_key')}: pass another tenant's key")
     yield from _client(wesog_target, key, pytestconfig)
 
 

@@ -68,3 +68,23 @@ def test_the_summary_has_a_row_per_rule_and_the_coverage() -> None:
     assert report["coverage"][0] == {"endpoint": "createImages", "status": 202,
                                      "mode": "async relaxed urgent", "count": 1}
     assert [r["verdict"] for r in report["rules"]] == ["holds", "holds", "skipped", "skipped"]
+
+
+def test_skips_give_their_reasons_once_each_wrapped_and_whole() -> None:
+    long = "needs a second tenant: pass --api-key-2 KEY, " + "so that isolation is tested " * 4
+    run = record(
+        TestRecord("t1", "passed", ("D1",)),
+        TestRecord("t2", "skipped", ("D1",), long),
+        TestRecord("t3", "skipped", ("D1", "A6"), long),
+        TestRecord("t4", "skipped", ("A6",), "inconclusive"),
+    )
+    verdicts = {v.rule: v for v in run.verdicts()}
+    assert verdicts["D1"].skip_reasons == (long,)
+    assert verdicts["A6"].skip_reasons == (long, "inconclusive")
+    lines = run.format_summary(width=100).splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("D1 "))
+    rows = [lines[start]]
+    rows += [line for line in lines[start + 1:] if line.startswith(" " * 41)][:2]
+    assert all(len(row) <= 100 for row in rows)
+    assert " ".join(row[41:] for row in rows).split() == f"2 skipped: {long}".split()
+    assert list(run.to_json()["rules"][1]["skip_reasons"]) == [long]

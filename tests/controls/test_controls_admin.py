@@ -13,6 +13,7 @@ from starlette.routing import Route
 
 from wesog_mock import MockConfig
 from wesog_mock.controls.controller import Controller
+from wesog_mock.domain.batch import SeedError
 from wesog_mock.http.admin import ADMIN_PATH, admin_openapi_text, admin_routes
 
 pytestmark = pytest.mark.anyio
@@ -87,6 +88,57 @@ async def test_seed_images_without_operations(fake: Fake) -> None:
     no_tenant = await fake.admin("PUT", "/images", json=[image("c")])
     _problem(no_tenant.json(), "tenant")
     assert list(fake.controller.images("k1")) == ["a", "b"]
+
+
+DERIVED = {"height": 1080, "width": 1920, "n_faces": 2}
+
+
+async def test_seeded_derived_fields_are_stored_and_read_back(fake: Fake) -> None:
+    # The service derives these from the pixels and the fake computes none: a test seeds them.
+    seeded = await fake.admin(
+        "PUT", "/images", params={"tenant": "k1"}, json=[image("a", **DERIVED)]
+    )
+    assert seeded.json() == {"seeded": 1}
+    read = (await fake.wesog("GET", "/imgs/a")).json()
+    assert {name: read[name] for name in DERIVED} == DERIVED
+    projected = await fake.wesog("GET", "/imgs/a", params=[("fields", "height"),
+                                                            ("fields", "n_faces")])
+    assert projected.json() == {"height": 1080, "n_faces": 2}
+    [entry] = fake.controller.journal.filter(path="/imgs/a")[:1]
+    assert entry.status == 200
+    assert not entry.findings  # an answer the contract allows
+    # PATCH keeps them; PUT clears every field it does not name, these too.
+    await fake.wesog("PATCH", "/imgs/a", params={"wait": "true"}, json={"title": "t"})
+    assert fake.controller.images("k1")["a"]["height"] == 1080
+    await fake.wesog("PUT", "/imgs/a", params={"wait": "true"}, json={"src": "https://x/b.jpg"})
+    assert fake.controller.images("k1")["a"]["height"] is None
+
+
+@pytest.mark.parametrize("value", ["1080", 10.5, True, [1], {"px": 1}])
+async def test_a_bad_derived_field_is_refused_and_nothing_is_seeded(
+    fake: Fake, value: Any
+) -> None:
+    refused = await fake.admin(
+        "PUT", "/images", params={"tenant": "k1"},
+        json=[image("a", height=1), image("b", width=value)],
+    )
+    assert refused.status_code == 422
+    _problem(refused.json(), "images[1].width")
+    assert fake.controller.images("k1") == {}
+
+
+def test_the_python_control_seeds_derived_fields_too() -> None:
+    controller = Controller(MockConfig(clock="virtual"))
+    seeded = [image("a", **DERIVED, height_cm=3), image("b", n_faces=None)]
+    assert controller.seed("k1", seeded) == 2
+    images = controller.images("k1")
+    assert {name: images["a"][name] for name in DERIVED} == DERIVED
+    assert "height_cm" not in images["a"]
+    assert images["b"]["n_faces"] is None
+    with pytest.raises(SeedError) as refused:
+        controller.seed("k1", [image("c", n_faces="two")])
+    assert refused.value.field == "images[0].n_faces"
+    assert "c" not in controller.images("k1")
 
 
 async def test_config_read_and_change(fake: Fake) -> None:

@@ -142,7 +142,7 @@ BUGGY_CLIENTS = {
     "put_without_src": ('http.put("/imgs", json=[{"id": "a", "title": "x"}])',
                         "body[0].src: Field required"),
     "delete_bare_ids": ('http.request("DELETE", "/imgs", json=["a", "b"])',
-                        "body[0]: Input should be a valid dictionary"),
+                        "body[0, 1] (×2): Input should be a valid dictionary"),
     "unknown_path": ('http.get("/images/a")', "path: The contract has no path '/images/a'"),
 }
 

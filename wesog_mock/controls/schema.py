@@ -21,8 +21,16 @@ def image_schema() -> ImageSchema:
     schemas = contract.document["components"]["schemas"]
     metadata = tuple(schemas["ImageMetadata"]["properties"])
     label = contract.vocabulary.label
-    return ImageSchema(
+    schema = ImageSchema(
         write_fields=("src", *metadata),
         read_fields=tuple(schemas["ImageField"]["enum"]),
         method_of_kind={kind: label[kind] for kind in KINDS},
     )
+    # The domain seeds derived fields as integers (`ImageSchema.seeded_record`): hold the
+    # contract to that, so a change of type there cannot make the fake answer off its schema.
+    read_types = {name: prop.get("type") for part in schemas["Image"]["allOf"]
+                  for name, prop in part.get("properties", {}).items()}
+    for name in schema.derived_fields:
+        if read_types.get(name) != ["integer", "null"]:
+            raise ValueError(f"the contract's derived field {name!r} is not an integer or null")
+    return schema

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
+from wesog_mock.domain.config import ConfigError
 from wesog_mock.domain.messages import item_message
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "BatchOutcome",
     "ImageSchema",
     "Record",
+    "SeedError",
     "evaluate_batch",
 ]
 
@@ -35,6 +37,10 @@ _PLAN_CACHE_SIZE = 1024
 # A type for mypy; `ImageSchema` refuses a contract whose kinds are not exactly these.
 BatchKind = Literal["create", "replace", "merge", "delete"]
 KINDS: tuple[BatchKind, ...] = get_args(BatchKind)
+
+
+class SeedError(ConfigError):
+    """A seeded image holds a value no read could return; `field` names it (`images[2].height`)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -52,11 +58,13 @@ class ImageSchema:
 
     write_fields: tuple[str, ...]  # the writable fields, `src` first, in the contract's order
     # The read model: the id, the writable fields and what the service derives from the pixels
-    # (height, width, n_faces); the fake fetches no pixels, so those read null.
+    # (height, width, n_faces, integers in the contract); the fake fetches no pixels, so those
+    # read null unless a test seeds them (`seeded_record`).
     read_fields: tuple[str, ...]
     method_of_kind: Mapping[BatchKind, str]  # the operation's `method` (`add`, `upd`, `del`)
     _writable: frozenset[str] = field(init=False, repr=False)
     _stored: tuple[str, ...] = field(init=False, repr=False)
+    _derived: tuple[str, ...] = field(init=False, repr=False)
     _template: dict[str, None] = field(init=False, repr=False)
     # A body's keys, in its order -> the shape they make and a getter of its values. Bodies of
     # one client have a few distinct key lists; a pure, bounded table.
@@ -74,6 +82,8 @@ class ImageSchema:
         object.__setattr__(self, "_stored", stored)
         object.__setattr__(self, "_template", dict.fromkeys(self.read_fields))
         object.__setattr__(self, "_plans", {})
+        object.__setattr__(self, "_derived",
+                           tuple(n for n in self._stored if n not in self._writable))
 
     def _plan(
         self, keys: tuple[str, ...]
@@ -91,6 +101,39 @@ class ImageSchema:
             plan = self._plans[keys] = (self._plans.get(shape, (shape, take))[0], take)
             self._plans.setdefault(shape, plan)  # so that equal shapes are one object
         return plan
+
+    @property
+    def derived_fields(self) -> tuple[str, ...]:
+        """The fields the service derives from the pixels: read, never written by a client."""
+        return self._derived
+
+    def seeded_record(self, image: Mapping[str, Any], where: str) -> Record:
+        """A stored record for test set-up: the writable fields and the derived ones.
+
+        A client's reading of `height`, `width` and `n_faces` can only be tested with values
+        in them, and the fake computes none, so a test seeds them. They are integers or null,
+        as a read returns them; anything else raises SeedError naming `where` and the field.
+        """
+        record = self.new_record(image)
+        derived = {}
+        for name in self._derived:
+            value = image.get(name)
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise SeedError(f"{where}.{name}", f"must be an integer or null, not {value!r}")
+            derived[name] = value
+        if not derived:
+            return record
+        return self._record_of({**self.fields_of(record), **derived})
+
+    def _record_of(self, fields: Mapping[str, Any]) -> Record:
+        """A record of any stored fields, derived ones too (`fields` holds no null)."""
+        shape = tuple(n for n in self._stored if n in fields)
+        known = self._plans.get(shape)
+        if known is not None and known[0] == shape:
+            shape = known[0]  # the one object records of this shape share
+        return (shape, *(fields[n] for n in shape))
 
     def new_record(self, fields: Mapping[str, Any]) -> Record:
         """A stored record from a body: known fields only (unknown ones are ignored, A9), no
@@ -118,7 +161,7 @@ class ImageSchema:
                 merged.pop(name, None)
             else:
                 merged[name] = value
-        return self.new_record(merged)
+        return self._record_of(merged)  # derived fields a test seeded stay
 
     def read_view(
         self, image_id: str, record: Record, fields: Iterable[str] | None = None

@@ -111,14 +111,16 @@ class Engine:
         return record
 
     def seed_images(self, tenant: str, images: Iterable[Mapping[str, Any]]) -> int:
-        """Store images directly, with no operation (test set-up). Each needs an `id`."""
-        store = self.tenant(tenant).images
-        new_record = self.schema.new_record
-        count = 0
-        for image in images:
-            store[str(image["id"])] = new_record(image)
-            count += 1
-        return count
+        """Store images directly, with no operation (test set-up). Each needs an `id`.
+
+        Derived fields (`height`, `width`, `n_faces`) are kept too. All or nothing: a bad
+        value raises SeedError and nothing is stored.
+        """
+        seeded = self.schema.seeded_record
+        records = [(str(image["id"]), seeded(image, f"images[{index}]"))
+                   for index, image in enumerate(images)]
+        self.tenant(tenant).images.update(records)
+        return len(records)
 
     def reset(self, tenant: str | None = None) -> None:
         """Forget everything, or one tenant: its images, operations and queued work."""
