@@ -26,6 +26,7 @@ from wesog_mock.controls.journal import Journal
 from wesog_mock.controls.violations import violation_report
 from wesog_mock.domain.config import MockConfig
 from wesog_mock.http.listening import listening_socket
+from wesog_mock.http.protocol import http_protocol
 
 __all__ = ["DEFAULT_BASE_URL", "LiveServer", "WesogFake", "WesogRouter"]
 
@@ -52,7 +53,8 @@ class LiveServer:
         port = self._sock.getsockname()[1]
         self.url = f"http://{host}:{port}"
         self._server = uvicorn.Server(
-            uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
+            uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False,
+                           proxy_headers=False, http=http_protocol())
         )
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [self._sock]},

@@ -6,6 +6,7 @@ import gc
 import json
 
 import httpx
+import orjson
 import pytest
 
 from wesog_mock import MockConfig, create_app
@@ -32,15 +33,20 @@ async def test_a_large_batch_is_decoded_once_and_judged_from_that_document(
     body = _batch(8_000, bad_index=4_321)
     assert len(json.dumps(body)) > 1024 * 1024  # over the size where the collector pauses
     decoded: list[int] = []
-    loads = json.loads
+    loads, fast_loads = json.loads, orjson.loads
 
     def counting_loads(text: str | bytes, **kwargs: object) -> object:
         decoded.append(len(text))
         return loads(text, **kwargs)  # type: ignore[arg-type]
 
+    def counting_fast_loads(text: bytes) -> object:  # the decoder tried first
+        decoded.append(len(text))
+        return fast_loads(text)
+
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                  base_url="http://t", headers={"API-Key": "k"}) as http:
         monkeypatch.setattr(json, "loads", counting_loads)
+        monkeypatch.setattr(orjson, "loads", counting_fast_loads)
         answer = await http.post("/imgs", json=body)
         entries = controller.journal.entries  # the contract check of the entry runs here
         monkeypatch.undo()

@@ -24,6 +24,7 @@ from wesog_mock.domain.clock import iso_ms
 __all__ = ["Journal", "JournalEntry"]
 
 _PENDING_BODY_BYTES = 16 * 1024 * 1024
+_DECODED_BODY_BYTES = 64 * 1024
 
 
 @dataclass(slots=True, frozen=True)
@@ -205,8 +206,13 @@ class Journal:
 
     def record(self, request: RequestContext) -> None:
         """Add one request (the middleware calls this once it has been answered)."""
+        # A large body is kept as the route decoded it, so it is not decoded twice; a small one
+        # as its bytes (one object, which the garbage collector skips, where its document is
+        # hundreds that it would walk on every full collection, for as long as it is kept).
+        decoded = (request.parsed_body is not None and request.body_complete
+                   and request.body_bytes >= _DECODED_BODY_BYTES)
         body: bytes | tuple[Any] | None = (
-            request.parsed_body if request.parsed_body is not None and request.body_complete
+            request.parsed_body if decoded
             else b"".join(request.chunks) if request.chunks else None
         )
         request.chunks = []  # the journal keeps the body once, as `body`

@@ -1,7 +1,8 @@
 """Item semantics: a batch applied item by item to a working copy of one tenant's images.
 
-A stored record keeps only the fields that are set (a sparse dict), so an image with ten
-fields costs ten entries, not thirty; reads fill the rest with null. The working copy is an
+A stored record keeps only the fields that are set (a tuple of their values, after the shared
+tuple of their names), so an image with ten fields costs ten slots, not thirty; reads fill the
+rest with null. The working copy is an
 overlay of changes over the tenant's images: nothing is copied, and nothing is committed
 unless every item is good (D5).
 
@@ -11,7 +12,8 @@ them from `openapi.yaml` once and hands them in as an `ImageSchema`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import operator
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
@@ -28,7 +30,9 @@ __all__ = [
     "evaluate_batch",
 ]
 
-Record = dict[str, Any]
+# (shape, *values): see ImageSchema.
+Record = tuple[Any, ...]
+_PLAN_CACHE_SIZE = 1024
 
 # A type for mypy; `ImageSchema` refuses a contract whose kinds are not exactly these.
 BatchKind = Literal["create", "replace", "merge", "delete"]
@@ -41,9 +45,15 @@ class SeedError(ConfigError):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ImageSchema:
-    """The contract's image fields and operation methods, as the domain needs them.
+    """The contract's image fields and operation methods, as the domain needs them, and the
+    stored record's layout.
 
     Built once per process from `openapi.yaml` (`wesog_mock.controls.schema.image_schema`).
+
+    A record is a tuple `(shape, *values)`: `shape` the tuple of the names that are set, in
+    the contract's order, one object shared by every record of that shape; `values` theirs.
+    It holds no nulls and no dict: an image with ten fields set costs a tuple of ten slots
+    (the dict it used to be cost three times that).
     """
 
     write_fields: tuple[str, ...]  # the writable fields, `src` first, in the contract's order
@@ -55,6 +65,11 @@ class ImageSchema:
     _writable: frozenset[str] = field(init=False, repr=False)
     _stored: tuple[str, ...] = field(init=False, repr=False)
     _derived: tuple[str, ...] = field(init=False, repr=False)
+    _template: dict[str, None] = field(init=False, repr=False)
+    # A body's keys, in its order -> the shape they make and a getter of its values. Bodies of
+    # one client have a few distinct key lists; a pure, bounded table.
+    _plans: dict[tuple[str, ...], tuple[tuple[str, ...], Callable[[Mapping[str, Any]], Any]]] = (
+        field(init=False, repr=False))
 
     def __post_init__(self) -> None:
         if set(self.method_of_kind) != set(KINDS):
@@ -63,9 +78,29 @@ class ImageSchema:
                 self.read_fields):
             raise ValueError("the read fields must hold image_id and every write field")
         object.__setattr__(self, "_writable", frozenset(self.write_fields))
-        object.__setattr__(self, "_stored", tuple(n for n in self.read_fields if n != "image_id"))
+        stored = tuple(n for n in self.read_fields if n != "image_id")
+        object.__setattr__(self, "_stored", stored)
+        object.__setattr__(self, "_template", dict.fromkeys(self.read_fields))
+        object.__setattr__(self, "_plans", {})
         object.__setattr__(self, "_derived",
                            tuple(n for n in self._stored if n not in self._writable))
+
+    def _plan(
+        self, keys: tuple[str, ...]
+    ) -> tuple[tuple[str, ...], Callable[[Mapping[str, Any]], Any]]:
+        plan = self._plans.get(keys)
+        if plan is None:
+            given = set(keys)
+            shape = tuple(n for n in self._stored if n in given and n in self._writable)
+            take: Callable[[Mapping[str, Any]], Any] = (
+                operator.itemgetter(*shape) if len(shape) > 1
+                else (lambda fields: (fields[shape[0]],)) if shape else (lambda fields: ())
+            )
+            if len(self._plans) >= _PLAN_CACHE_SIZE:
+                self._plans.clear()
+            plan = self._plans[keys] = (self._plans.get(shape, (shape, take))[0], take)
+            self._plans.setdefault(shape, plan)  # so that equal shapes are one object
+        return plan
 
     @property
     def derived_fields(self) -> tuple[str, ...]:
@@ -80,31 +115,44 @@ class ImageSchema:
         as a read returns them; anything else raises SeedError naming `where` and the field.
         """
         record = self.new_record(image)
+        derived = {}
         for name in self._derived:
             value = image.get(name)
             if value is None:
                 continue
             if isinstance(value, bool) or not isinstance(value, int):
                 raise SeedError(f"{where}.{name}", f"must be an integer or null, not {value!r}")
-            record[name] = value
-        return record
+            derived[name] = value
+        if not derived:
+            return record
+        return self._record_of({**self.fields_of(record), **derived})
+
+    def _record_of(self, fields: Mapping[str, Any]) -> Record:
+        """A record of any stored fields, derived ones too (`fields` holds no null)."""
+        shape = tuple(n for n in self._stored if n in fields)
+        known = self._plans.get(shape)
+        if known is not None and known[0] == shape:
+            shape = known[0]  # the one object records of this shape share
+        return (shape, *(fields[n] for n in shape))
 
     def new_record(self, fields: Mapping[str, Any]) -> Record:
         """A stored record from a body: known fields only (unknown ones are ignored, A9), no
         nulls."""
-        record = dict(fields)
-        record.pop("id", None)
-        writable = self._writable
-        # The common case, checked at C speed: nothing unknown and nothing null to drop.
-        if writable.issuperset(record) and None not in record.values():
-            return record
-        return {
-            name: value for name, value in record.items() if name in writable and value is not None
-        }
+        shape, take = self._plan(tuple(fields))
+        values = take(fields)
+        if None in values:  # an explicit null: the field is not set
+            kept = {n: v for n, v in zip(shape, values, strict=True) if v is not None}
+            shape, take = self._plan(tuple(kept))
+            values = take(kept)
+        return (shape, *values)
+
+    def fields_of(self, record: Record) -> dict[str, Any]:
+        """The fields a record has set, by name."""
+        return dict(zip(record[0], record[1:], strict=True))
 
     def merged(self, record: Record, fields: Mapping[str, Any]) -> Record:
         """PATCH: the fields present change; an explicit null clears one (A1)."""
-        merged = dict(record)
+        merged = self.fields_of(record)
         writable = self._writable
         for name, value in fields.items():
             if name not in writable:
@@ -113,19 +161,20 @@ class ImageSchema:
                 merged.pop(name, None)
             else:
                 merged[name] = value
-        return merged
+        return self._record_of(merged)  # derived fields a test seeded stay
 
     def read_view(
         self, image_id: str, record: Record, fields: Iterable[str] | None = None
     ) -> dict[str, Any]:
-        """The image as read back, in one pass over the stored record: the id and every read
-        field in the contract's order (null when unset), or only `fields`."""
+        """The image as read back: the id and every read field in the contract's order (null
+        when unset), or only `fields`."""
         if fields is None:
-            view: dict[str, Any] = {"image_id": image_id}
-            for name in self._stored:
-                view[name] = record.get(name)
+            view: dict[str, Any] = dict(self._template)
+            view["image_id"] = image_id
+            view.update(zip(record[0], record[1:], strict=True))
             return view
-        return {name: image_id if name == "image_id" else record.get(name) for name in fields}
+        present = self.fields_of(record)
+        return {name: image_id if name == "image_id" else present.get(name) for name in fields}
 
 
 @dataclass(slots=True)

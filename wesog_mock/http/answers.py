@@ -20,6 +20,7 @@ import json
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+import orjson
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
@@ -35,6 +36,7 @@ __all__ = [
     "AdminProblem",
     "ApiError",
     "invalid",
+    "json_bytes",
     "json_response",
     "refuse",
 ]
@@ -42,9 +44,21 @@ __all__ = [
 Handler = Callable[[Request, Exception], Awaitable[Response]]
 
 
+def json_bytes(content: Any) -> bytes:
+    """`content` as compact UTF-8 JSON, the bytes `json.dumps(ensure_ascii=False)` makes.
+
+    orjson writes them several times faster; what it refuses (an integer past 64 bits, a key
+    that is not a string) goes to the standard library. One difference: a float NaN or
+    infinity is written `null`, as JSON has no such number (the standard library writes `NaN`,
+    which no JSON parser has to accept)."""
+    try:
+        return orjson.dumps(content)
+    except TypeError:
+        return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()
+
+
 def json_response(status: int, content: Any, headers: Mapping[str, str] | None = None) -> Response:
-    body = json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()
-    return Response(body, status, headers, media_type="application/json")
+    return Response(json_bytes(content), status, headers, media_type="application/json")
 
 
 class ApiError(Exception):

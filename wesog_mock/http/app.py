@@ -14,18 +14,23 @@ from wesog_mock.domain.config import MockConfig
 from wesog_mock.http.admin import admin_mount
 from wesog_mock.http.answers import API_HANDLERS
 from wesog_mock.http.api import wesog_routes
+from wesog_mock.http.dispatch import ApiDispatch, Handler
 from wesog_mock.http.middleware import ControlsMiddleware
 
 __all__ = ["create_app"]
 
 
 class _MockApp(Starlette):
-    """Starlette with the fake's controls (request faults, journal) outside everything else."""
+    """Starlette with the fake's controls (request faults, journal) outside everything else,
+    and the Wesog routes dispatched straight to their handlers (`ApiDispatch`)."""
+
+    api_routes: dict[tuple[str, str], Handler]
 
     def build_middleware_stack(self) -> ASGIApp:
         # Outside Starlette's ServerErrorMiddleware, which `add_middleware` cannot reach: the
         # journal then records the 500s it renders, and a drop fault gets the server's `send`.
-        return ControlsMiddleware(super().build_middleware_stack(), self.state.controller)
+        dispatch = ApiDispatch(super().build_middleware_stack(), self.api_routes, API_HANDLERS)
+        return ControlsMiddleware(dispatch, self.state.controller)
 
 
 def create_app(config: MockConfig | None = None) -> Starlette:
@@ -41,13 +46,13 @@ def create_app(config: MockConfig | None = None) -> Starlette:
     async def openapi(request: Request) -> Response:
         return Response(text, media_type="application/yaml")
 
-    routes: list[BaseRoute] = [
-        *wesog_routes(controller, default_contract()),
-        Route("/openapi.yaml", openapi, methods=["GET"]),
-    ]
+    api = wesog_routes(controller, default_contract())
+    routes: list[BaseRoute] = [*api, Route("/openapi.yaml", openapi, methods=["GET"])]
     if config.admin:
         routes.append(admin_mount(controller))
     app = _MockApp(routes=routes, exception_handlers=API_HANDLERS)
+    app.api_routes = {(method, route.path): route.endpoint
+                      for route in api for method in route.methods or ()}
     # /imgs/ is not /imgs: no redirects a client might follow with the wrong body.
     app.router.redirect_slashes = False
     app.state.controller = controller

@@ -10,10 +10,11 @@ It wraps the whole app, outside Starlette's own error middleware, so that the jo
 A dropped connection has no ASGI message: an app that answers nothing gets a 500 from the
 server. So a `drop` fault does what it can where it runs:
 - under uvicorn, it closes the connection's transport, which uvicorn's request cycle holds and
-  the `send` it gives the app is bound to (so in its h11, httptools and zttp protocols alike;
-  the tests run h11), then waits for uvicorn to report the disconnect, so uvicorn
-  neither answers nor logs anything: the client sees a connection closed with no response
-  (httpx: `RemoteProtocolError`, "Server disconnected without sending a response");
+  the `send` it gives the app is bound to (so in its h11 and httptools protocols alike; the
+  fake is served on httptools, `wesog_mock.http.protocol`), then waits for uvicorn to report
+  the disconnect, so uvicorn neither answers nor logs anything: the client sees a connection
+  closed with no response (httpx: `RemoteProtocolError`, "Server disconnected without sending
+  a response");
 - anywhere else (httpx's `ASGITransport`, Starlette's `TestClient`), it raises
   `ConnectionDropped`, a subclass of `httpx.RemoteProtocolError`, which those transports pass on
   to the client, so in-process a client's `except httpx.TransportError` handles it as it
