@@ -338,6 +338,11 @@ class WesogStateMachine(RuleBasedStateMachine):
             last = self.pending[-1]
             exchange = self.client.cancel(last.op_id)
             if exchange.status == 200:
+                shown = exchange.body if isinstance(exchange.body, Mapping) else {}
+                if state_of(shown) != "cancelled":  # else the model would forget one that ran
+                    fail(exchange, "A8", "cancel answered 200 for a started operation",
+                         "a 200 shows the operation cancelled: finished, never started",
+                         expected="cancelled", got=state_of(shown))
                 self.pending.pop()
                 self.sent.pop()
                 self.model.images = {k: dict(v) for k, v in last.outcome.before.items()}
