@@ -1,5 +1,6 @@
 """The shipped suite, run as a user runs it (`pytest --pyargs contracts.conformance`): the
-unbroken fake passes every test, and every mutant in `wesog_mutants` is caught."""
+unbroken fake passes every test, and every mutant in `wesog_mutants` (ASGI wrappers, and
+engines from `engine_mutants`) is caught under the rule it breaks, every rule having one."""
 
 from __future__ import annotations
 
