@@ -61,6 +61,7 @@ EXTRA_RULES: Mapping[str, Mapping[str, str]] = {
 }
 
 _MISSING: Any = object()
+_DEFAULTED = {"do_wait": "wait", "do_strict": "strict"}  # A12: both default to false
 
 Check = Callable[[Exchange, Sequence[Exchange]], None]
 
@@ -76,6 +77,8 @@ def _schema_rule(exchange: Exchange, finding: Finding) -> str:
         return "A7"
     if "errors" in parts:
         return "A2"
+    if exchange.is_mutation and exchange.status == 202:
+        return "A5"  # the 202's body is the whole operation with its op_id: A5's reading
     return "OAS"
 
 
@@ -83,7 +86,11 @@ def check_status_documented(exchange: Exchange, history: Sequence[Exchange]) -> 
     """The status is one the contract documents for the endpoint (5xx never is)."""
     endpoint = exchange.endpoint
     if endpoint is not None and exchange.status not in endpoint.responses:
-        fail(exchange, "OAS", "undocumented status", "the contract does not document it",
+        # Which 4xx refuses invalid input is A9's reading (FastAPI's 422); a 5xx is no refusal.
+        refusal = 400 <= exchange.status < 500 and not exchange.request_valid
+        fail(exchange, "A9" if refusal else "OAS", "undocumented status",
+              "the contract does not document it" + (" (invalid input answers 422)"
+                                                     if refusal else ""),
               expected=sorted(endpoint.responses), got=exchange.status)
 
 
@@ -99,13 +106,38 @@ def check_response_schema(exchange: Exchange, history: Sequence[Exchange]) -> No
               got=first.input)
 
 
+def _sent(exchange: Exchange, name: str) -> bool:
+    """Whether the request's query names `name` (else the server applied its default)."""
+    return any(key == name for key, _ in exchange.query)
+
+
+def _age_ms(op: Mapping[str, Any]) -> float | None:
+    """How long the operation had existed when the answer showed it (idle_ms + exec_ms)."""
+    idle, run = op.get("idle_ms"), op.get("exec_ms")
+    if isinstance(idle, bool) or isinstance(run, bool) or not (
+            isinstance(idle, int | float) and isinstance(run, int | float)):
+        return None  # the schema check reports it
+    return float(idle) + float(run)
+
+
+# A wait=true request may be answered 202 past the server's sync timeout (A5). Its value is
+# not documented; an operation younger than this was not waited for at all (D7): a sync mode
+# that gives up within a second is no sync mode.
+_MIN_SYNC_TIMEOUT_MS = 1000.0
+
+
 def check_mutation_answer(exchange: Exchange, history: Sequence[Exchange]) -> None:
-    """wait=false answers 202; wait=true answers 200 once finished (202 only when not) (D7, A5)."""
+    """wait=false answers 202; wait=true answers 200 once finished, 202 only past a sync
+    timeout (D7, A5); a mutation that leaves `wait` out is async (A12)."""
     if not exchange.is_mutation or exchange.status not in (200, 202):
         return
     op = exchange.body if isinstance(exchange.body, Mapping) else {}
     finished = op.get("is_finished") is True
     if not exchange.params.get("wait"):
+        if exchange.status != 202 and not _sent(exchange, "wait") and op.get("do_wait") is True:
+            fail(exchange, "A12", "wait defaults to true",
+                  "a mutation without wait is async: it answers 202", expected=202,
+                  got=exchange.status)
         if exchange.status != 202:
             fail(exchange, "A5", "async answer", "wait=false answers 202",
                   expected=202, got=exchange.status)
@@ -116,6 +148,13 @@ def check_mutation_answer(exchange: Exchange, history: Sequence[Exchange]) -> No
     elif exchange.status == 202 and finished:
         fail(exchange, "A5", "sync answer", "wait=true answers a finished operation with 200",
               expected=200, got=202)
+    elif exchange.status == 202:
+        age = _age_ms(op)
+        if age is not None and age < _MIN_SYNC_TIMEOUT_MS:
+            fail(exchange, "D7", "sync answer without waiting",
+                  f"wait=true answered 202 with an operation {age:g} ms old: before it "
+                  "finished and before any sync timeout",
+                  expected=f"200, or 202 after >= {_MIN_SYNC_TIMEOUT_MS:g} ms", got=202)
 
 
 def check_echo(exchange: Exchange, history: Sequence[Exchange]) -> None:
@@ -132,7 +171,12 @@ def check_echo(exchange: Exchange, history: Sequence[Exchange]) -> None:
         "do_strict": bool(exchange.params.get("strict")),
     }
     for name, value in wanted.items():
-        if op.get(name, _MISSING) != value:
+        got = op.get(name, _MISSING)
+        if got is True and name in _DEFAULTED and not _sent(exchange, _DEFAULTED[name]):
+            fail(exchange, "A12", "flag defaults to true",
+                  f"{_DEFAULTED[name]} defaults to false (every parameter table)",
+                  expected=value, got=got)
+        if got != value:
             fail(exchange, "D9", "request not echoed", f"{name} must echo the request",
                   expected=value, got=op.get(name))
 

@@ -18,10 +18,11 @@ keeps the promises the suite makes to whoever owns the server:
 from __future__ import annotations
 
 import email.utils
+import itertools
 import json
 import secrets
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from typing import Any
@@ -219,6 +220,7 @@ class WesogClient:
         coverage: Coverage | None = None,
         admin: MockAdmin | None = None,
         poll_timeout_s: float = 60.0,
+        ids: Iterator[int] | None = None,
     ) -> None:
         self.http = http
         self.api_key = api_key
@@ -232,20 +234,21 @@ class WesogClient:
         self.log = OperationLog()
         self.written: dict[str, None] = {}
         self.last_response: httpx.Response | None = None
-        self._counter = 0
+        # Shared by every client of a run (`with_key`, the suite's Target): an id is never
+        # handed out twice in one run, so a test never meets an image an earlier test left.
+        self.ids = itertools.count(1) if ids is None else ids
 
     def with_key(self, api_key: str | None) -> WesogClient:
         """A client for another tenant sharing this one's connection, budget and coverage."""
         return WesogClient(
             self.http, api_key=api_key, prefix=self.prefix, budget=self.budget,
             retry=self.retry, contract=self.contract, coverage=self.coverage, admin=self.admin,
-            poll_timeout_s=self.poll_timeout_s,
+            poll_timeout_s=self.poll_timeout_s, ids=self.ids,
         )
 
     def new_id(self, label: str = "img") -> str:
-        """A fresh image id of this run: `<prefix><label>-<n>`."""
-        self._counter += 1
-        return f"{self.prefix}{label}-{self._counter}"
+        """A fresh image id of this run: `<prefix><label>-<n>`, `n` never repeated in it."""
+        return f"{self.prefix}{label}-{next(self.ids)}"
 
     def _guard(self, method: str, path: str, document: Any) -> None:
         if method == "GET" or not path.startswith("/imgs"):

@@ -13,7 +13,8 @@ from contracts.conformance._session import Target
 from contracts.exchange import Exchange, fail
 from contracts.statemachine import expect_accepted
 
-__all__ = ["SRC", "check", "finish", "properties", "read", "rules", "run", "seed"]
+__all__ = ["SRC", "body_of", "check", "finish", "op_id_of", "properties", "read", "rules", "run",
+           "seed"]
 
 SRC = "https://example.com/wesog-contracts.jpg"
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -46,14 +47,29 @@ def check(exchange: Exchange, ok: bool, rule: str, title: str, message: str, **v
         fail(exchange, rule, title, message, **values)
 
 
+def body_of(exchange: Exchange) -> Mapping[str, Any]:
+    """The answer's body as an object; empty when it is anything else (the checks say why)."""
+    return exchange.body if isinstance(exchange.body, Mapping) else {}
+
+
+def op_id_of(exchange: Exchange) -> int:
+    """The `op_id` of a mutation's answer: the 202 and the sync 200 both carry it (A5).
+
+    Take it from the answer, never from the finished operation `finish` returns: that may be
+    `GET /ops/{op_id}`'s body, which leaves it out (D8)."""
+    op_id = expect_accepted(exchange).get("op_id")
+    if not isinstance(op_id, int) or isinstance(op_id, bool):
+        fail(exchange, "A5", "no op_id", "a mutation's answer carries its op_id",
+             expected="an integer op_id", got=op_id)
+    return op_id
+
+
 def finish(client: WesogClient, exchange: Exchange) -> Mapping[str, Any]:
     """The finished operation of a mutation's answer (polling, or settling, when it is not)."""
     op = expect_accepted(exchange)
     if op.get("is_finished") is True:
         return op
-    op_id = op.get("op_id")
-    check(exchange, isinstance(op_id, int), "A5", "no op_id", "the answer carries op_id", got=op)
-    return client.wait_finished(int(op_id))  # type: ignore[arg-type]
+    return client.wait_finished(op_id_of(exchange))
 
 
 def run(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import itertools
 import traceback
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
@@ -103,13 +104,15 @@ class Target:
     reset: bool = True
     max_examples: int | None = None
     forbid_sleep: bool = False
+    # One counter for every client of the session: image ids never repeat across tests.
+    ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
     def client(self, api_key: str | None) -> WesogClient:
         retry = RetryPolicy(sleep=_no_sleep) if self.forbid_sleep else RetryPolicy()
         return WesogClient(
             self.http, api_key=api_key, prefix=self.prefix, budget=self.budget,
             retry=retry, coverage=self.coverage, admin=self.admin,
-            poll_timeout_s=self.poll_timeout_s,
+            poll_timeout_s=self.poll_timeout_s, ids=self.ids,
         )
 
     def examples(self, default: int) -> int:

@@ -3,12 +3,20 @@ with their id, flags echoed, defaults as every parameter table says (D6-D9, A5-A
 
 from __future__ import annotations
 
-from typing import Any
-
 from hypothesis import given
 
 from contracts.client import WesogClient
-from contracts.conformance._helpers import SRC, check, finish, properties, rules, run, seed
+from contracts.conformance._helpers import (
+    SRC,
+    body_of,
+    check,
+    finish,
+    op_id_of,
+    properties,
+    rules,
+    run,
+    seed,
+)
 from contracts.conformance._session import Target
 from contracts.strategies import query_flags
 
@@ -31,7 +39,7 @@ def test_sync_answers_200_with_the_finished_operation_even_when_it_failed(
     [image_id] = seed(wesog_client, 1)
     exchange = wesog_client.mutate("POST", "/imgs", [{"id": image_id, "src": SRC}], wait=True,
                                    strict=True)
-    body: Any = exchange.body
+    body = body_of(exchange)
     check(exchange, exchange.status == 200, "A5", "failed sync operation",
           "a failed operation is still a 200", expected=200, got=exchange.status)
     check(exchange, body.get("is_finished") is True and body.get("all_good") is False, "D7",
@@ -47,8 +55,8 @@ def test_every_mutation_creates_its_own_operation_listed_oldest_first(
     for method, body in (("POST", [{"id": wesog_client.new_id(), "src": SRC}]),
                          ("PATCH", [{"id": wesog_client.new_id(), "title": "t"}]),
                          ("DELETE", [{"id": wesog_client.new_id()}])):
-        _, op = run(wesog_client, method, "/imgs", body)
-        ids.append(op["op_id"])
+        exchange, _ = run(wesog_client, method, "/imgs", body)
+        ids.append(op_id_of(exchange))
     exchange = wesog_client.list_operations()
     check(exchange, len(set(ids)) == 3, "D6", "op_id reused", "three mutations, three ids",
           got=ids)
@@ -77,7 +85,7 @@ def test_flags_are_echoed_in_every_spelling(wesog_client: WesogClient,
 def test_wait_and_strict_default_to_false(wesog_client: WesogClient) -> None:
     [image_id] = seed(wesog_client, 1)
     exchange = wesog_client.request("POST", "/imgs", json_body=[{"id": image_id, "src": SRC}])
-    body: Any = exchange.body
+    body = body_of(exchange)
     got = (exchange.status, body.get("do_wait"), body.get("do_strict"))
     check(exchange, got == (202, False, False), "A12", "defaults",
           "wait and strict default to false", expected=(202, False, False), got=got)
@@ -88,8 +96,8 @@ def test_wait_and_strict_default_to_false(wesog_client: WesogClient) -> None:
 
 @rules("D8", "A10")
 def test_unknown_operations_are_404(wesog_client: WesogClient) -> None:
-    _, op = run(wesog_client, "POST", "/imgs", [{"id": wesog_client.new_id(), "src": SRC}])
-    unknown = op["op_id"] + 1_000_000_000
+    exchange, _ = run(wesog_client, "POST", "/imgs", [{"id": wesog_client.new_id(), "src": SRC}])
+    unknown = op_id_of(exchange) + 1_000_000_000
     for exchange in (wesog_client.get_operation(unknown), wesog_client.cancel(unknown)):
         check(exchange, exchange.status == 404, "A10", "unknown operation", "answers 404",
               expected=404, got=exchange.status)
@@ -97,18 +105,18 @@ def test_unknown_operations_are_404(wesog_client: WesogClient) -> None:
 
 @rules("A8", "D9")
 def test_a_finished_operation_cannot_be_cancelled(wesog_client: WesogClient) -> None:
-    _, op = run(wesog_client, "POST", "/imgs", [{"id": wesog_client.new_id(), "src": SRC}])
-    exchange = wesog_client.cancel(op["op_id"])
+    answer, _ = run(wesog_client, "POST", "/imgs", [{"id": wesog_client.new_id(), "src": SRC}])
+    exchange = wesog_client.cancel(op_id_of(answer))
     check(exchange, exchange.status == 409, "A8", "cancel of a finished operation",
           "a started one answers 409", expected=409, got=exchange.status)
-    wesog_client.get_operation(op["op_id"])  # the log checks that it did not change (D9)
+    wesog_client.get_operation(op_id_of(answer))  # the log checks that it did not change (D9)
 
 
 @rules("A7", "D9")
 def test_timestamps_and_durations_of_a_larger_batch(wesog_client: WesogClient) -> None:
     batch = [{"id": wesog_client.new_id("ts"), "src": SRC} for _ in range(200)]
     exchange = wesog_client.mutate("POST", "/imgs", batch)
-    op_id = exchange.body["op_id"]
+    op_id = op_id_of(exchange)
     for _ in range(3):  # every answer is checked against the ones before (A7, D9)
         wesog_client.get_operation(op_id)
     finish(wesog_client, exchange)

@@ -14,7 +14,17 @@ from typing import Any
 import pytest
 
 from contracts.client import MockAdmin, WesogClient
-from contracts.conformance._helpers import SRC, check, finish, read, rules, run, seed
+from contracts.conformance._helpers import (
+    SRC,
+    body_of,
+    check,
+    finish,
+    op_id_of,
+    read,
+    rules,
+    run,
+    seed,
+)
 from contracts.exchange import Exchange
 
 _LOAD_SIZES = (2_000, 10_000)
@@ -31,7 +41,7 @@ def _put(client: WesogClient, items: list[tuple[str, str]], urgent: bool) -> Exc
 
 
 def _still_running(client: WesogClient, load: Exchange) -> bool:
-    return client.get_operation(load.body["op_id"]).body.get("is_finished") is False
+    return body_of(client.get_operation(op_id_of(load))).get("is_finished") is False
 
 
 def _urgent_scenario(client: WesogClient, load: Exchange, x: str, y: str) -> list[Exchange]:
@@ -60,7 +70,7 @@ def test_urgent_operations_go_to_the_head(wesog_client: WesogClient,
     wesog_mock.configure(item_ms=20, queue_delay_ms=0)
     load = _load(wesog_client, 10)
     sent = _urgent_scenario(wesog_client, load, x, y)
-    queued = [e.body.get("is_started") for e in sent]
+    queued = [body_of(e).get("is_started") for e in sent]
     check(sent[-1], queued == [False] * 3, "D6", "queue", "the fake keeps them queued",
           expected=[False] * 3, got=queued)
     _judge_urgent(wesog_client, [load, *sent], x, y)
@@ -82,11 +92,10 @@ def test_urgent_operations_go_to_the_head_black_box(wesog_client: WesogClient) -
 
 
 def _judge_cancel(client: WesogClient, queued: Exchange, image_id: str) -> Mapping[str, Any]:
-    exchange = client.cancel(queued.body["op_id"])
+    exchange = client.cancel(op_id_of(queued))
     check(exchange, exchange.status == 200, "A8", "cancel of a queued operation",
           "a queued operation can be cancelled", expected=200, got=exchange.status)
-    again = client.get_operation(queued.body["op_id"])  # the log checks it did not change
-    return again.body if isinstance(again.body, Mapping) else {}
+    return body_of(client.get_operation(op_id_of(queued)))  # the log checks it did not change
 
 
 @pytest.mark.mock_only
@@ -127,9 +136,9 @@ def test_a_queued_operation_can_be_cancelled_black_box(wesog_client: WesogClient
 def test_only_the_oldest_finished_operations_are_forgotten(wesog_client: WesogClient,
                                                            wesog_mock: MockAdmin) -> None:
     wesog_mock.configure(max_finished_ops=3)
-    ops = [run(wesog_client, "POST", "/imgs", [{"id": wesog_client.new_id(), "src": SRC}])[1]
-           for _ in range(5)]
-    statuses = [wesog_client.get_operation(op["op_id"]).status for op in ops]
+    answers = [run(wesog_client, "POST", "/imgs", [{"id": wesog_client.new_id(), "src": SRC}])[0]
+               for _ in range(5)]
+    statuses = [wesog_client.get_operation(op_id_of(a)).status for a in answers]
     check(wesog_client.list_operations(), statuses == [404, 404, 200, 200, 200], "A14",
           "finished operations kept", "the oldest past the limit answer 404",
           expected=[404, 404, 200, 200, 200], got=statuses)

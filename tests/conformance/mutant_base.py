@@ -10,8 +10,9 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from wesog_mock import MockConfig, create_app
+from wesog_mock.domain.engine import Engine
 
-__all__ = ["Ans", "Mutant", "Req", "fake", "ops_in"]
+__all__ = ["Ans", "Mutant", "Req", "fake", "ops_in", "with_engine"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -25,6 +26,20 @@ _TRUE = {"1", "true", "t", "yes", "y", "on"}
 def fake() -> Any:
     """The unbroken fake, on a virtual clock: the suite's tests then never sleep."""
     return create_app(MockConfig(clock="virtual"))
+
+
+def with_engine(engine: type[Engine], config: MockConfig | None = None) -> Any:
+    """A fake (virtual clock) whose engine is patched into `engine`, a subclass of `Engine`.
+
+    The controller keeps its engine private and builds it itself; a mutant is the one place
+    that reaches in. The class of the engine already built is swapped, state and all, so the
+    subclass needs no constructor of its own."""
+    app = create_app(config or MockConfig(clock="virtual"))
+    built = app.state.controller._engine
+    if not isinstance(built, Engine) or not issubclass(engine, type(built)):
+        raise TypeError(f"{engine.__name__} does not extend the fake's {type(built).__name__}")
+    built.__class__ = engine
+    return app
 
 
 @dataclass

@@ -62,6 +62,9 @@ def rule_of(exchange: Exchange, history: tuple[Exchange, ...] = ()) -> str | Non
 
 def test_a_conforming_exchange_passes_every_check() -> None:
     assert rule_of(mutation(op())) is None
+    # A wait=true answered 202 past a sync timeout: the operation has waited long enough.
+    waited = queued(do_wait=True, idle_ms=30_000, created_at=T0)
+    assert rule_of(mutation(waited, query={"wait": "true"})) is None
     assert rule_of(mutation(op(do_wait=True), status=200, query={"wait": "1"})) is None
     assert rule_of(get_op(op(op_id=...))) is None
 
@@ -82,6 +85,16 @@ def test_every_generated_operation_passes(body: dict[str, Any]) -> None:
         (mutation(op(), status=200), "A5"),
         (mutation(queued(do_wait=True), status=200, query={"wait": "true"}), "D7"),
         (mutation(op(do_wait=True), status=202, query={"wait": "true"}), "A5"),
+        # wait=true answered 202 at once: not past any sync timeout (D7); past one, A5 allows it.
+        (mutation(queued(do_wait=True), query={"wait": "true"}), "D7"),
+        (mutation(queued(do_wait=True, idle_ms=999), query={"wait": "true"}), "D7"),
+        (mutation({"op_id": 7}), "A5"),
+        # Left out, wait and strict are false (A12); sent, a wrong echo is D9.
+        (mutation(op(do_wait=True), status=200), "A12"),
+        (mutation(op(do_strict=True)), "A12"),
+        (mutation(op(do_strict=True), query={"strict": "false"}), "D9"),
+        (Exchange.of("POST", "/imgs", 400, {"detail": "bad"}, request_body=[]), "A9"),
+        (Exchange.of("POST", "/imgs", 500, {"detail": "bad"}, request_body=[]), "OAS"),
         (mutation(op(method="upd")), "D9"),
         (mutation(op(do_strict=False), query={"strict": "yes"}), "D9"),
         (mutation(op(num_total=2, num_good=2)), "D9"),

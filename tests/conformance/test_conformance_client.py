@@ -134,3 +134,14 @@ def test_an_app_that_raises_answers_500_in_process() -> None:
 def test_flags_spell_booleans_as_the_contract_does() -> None:
     assert flags(wait=True, strict=False, lang="en", urgent=None) == {
         "wait": "true", "strict": "false", "lang": "en"}
+
+
+def test_image_ids_never_repeat_across_the_clients_of_a_run() -> None:
+    # Each test of the suite has its own client; one counter serves the whole run, so a test
+    # never writes an id an earlier test left on a server that did not forget it.
+    first = client_for(Server(), [])
+    other_tenant = first.with_key("k2")
+    next_test = client_for(Server(), [], ids=first.ids)
+    made = [first.new_id(), other_tenant.new_id("seed"), next_test.new_id(), first.new_id()]
+    assert made == ["run-img-1", "run-seed-2", "run-img-3", "run-img-4"]
+    assert client_for(Server(), []).new_id() == "run-img-1"  # a client of its own starts afresh

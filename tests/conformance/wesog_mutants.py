@@ -13,9 +13,20 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from engine_mutants import (
+    ItemsSeeOnlyTheStore,
+    PutMergesInTheEngine,
+    RelaxedPutCreates,
+    RetentionOffByOne,
+    RunTimeFromCreation,
+    StrictDeleteRefusesMissing,
+    UnboundedWorkers,
+    UrgentQueuesBehindUrgent,
+)
 from mutant_base import Ans, Mutant, Req, fake, ops_in
 
 from wesog_mock import MockConfig, create_app
+from wesog_mock.controls.schema import image_schema
 
 __all__ = ["MUTANTS", "REAL_CLOCK_MUTANTS", "fake", "no_admin", "real_clock_fake"]
 
@@ -61,12 +72,6 @@ class HalfCommit(Mutant):
                      all_good=not bad, errors=[{**op["errors"][0], "id": i}
                                                for i, op in enumerate(ops) if op["errors"]])
         return answers[0].with_json(first)
-
-
-class PutMerges(Mutant):
-    async def handle(self, req: Req) -> Ans:
-        return await self.forward(replace(req, method="PATCH") if req.method == "PUT" and
-                                  req.is_mutation else req)
 
 
 class PatchIgnoresNull(Mutant):
@@ -138,6 +143,56 @@ class ValidationIs500(Mutant):
     def rewrite(self, req: Req, ans: Ans) -> Ans:
         return ans.with_json({"detail": "Internal Server Error"}, 500) if ans.status == 422 \
             else ans
+
+
+class ValidationIs400(Mutant):
+    """Invalid input is a 400 Bad Request, as many frameworks answer it (not FastAPI's 422)."""
+
+    def rewrite(self, req: Req, ans: Ans) -> Ans:
+        return ans.with_json({"detail": "Bad Request"}, 400) if ans.status == 422 else ans
+
+
+class AsyncAnswerOnlyId(Mutant):
+    """The 202 is "an object with the ID of the operation" (the delete guide), nothing more."""
+
+    def rewrite(self, req: Req, ans: Ans) -> Ans:
+        document = ans.json()
+        if req.is_mutation and ans.status == 202 and isinstance(document, dict) \
+                and "op_id" in document:
+            return ans.with_json({"op_id": document["op_id"]})
+        return ans
+
+
+class LimitAfterStoring(Mutant):
+    """Items are applied as the batch is read; the limit, hit at the end, refuses the request
+    but the items read before it stay."""
+
+    async def handle(self, req: Req) -> Ans:
+        ans = await self.forward(req)
+        items = req.json()
+        if ans.status == 413 and req.path == "/imgs" and isinstance(items, list):
+            for item in items[:-1]:
+                await self.forward(replace(req, body=json.dumps([item]).encode()))
+        return ans
+
+
+class ValidatesBeforeLimits(Mutant):
+    """The whole request is parsed and validated before its size and item count are checked:
+    a request both too large and invalid is a 422 where the 413 comes first (A13)."""
+
+    def __post_init__(self) -> None:
+        # A second fake with no practical limits, used only to ask "is this request valid?".
+        self.unlimited = create_app(MockConfig(clock="virtual", max_batch=1_000_000,
+                                               max_body_bytes=1 << 30))
+
+    async def handle(self, req: Req) -> Ans:
+        ans = await self.forward(req)
+        if ans.status == 413:
+            verdict = await Mutant(app=self.unlimited).forward(
+                replace(req, headers={**req.headers, "api-key": "validation-only"}))
+            if verdict.status == 422:
+                return verdict
+        return ans
 
 
 class UrgentIgnored(Mutant):
@@ -214,15 +269,29 @@ class TimestampsWithoutMs(Mutant):
 
 
 class UnknownFieldsRefused(Mutant):
+    """A model with `extra="forbid"`: any field the image schema lacks is a 422."""
+
+    known = frozenset({"id", *image_schema().write_fields})
+
     async def handle(self, req: Req) -> Ans:
-        items = req.json()
-        if req.is_mutation and isinstance(items, list) and any(
-            isinstance(i, dict) and "titel" in i for i in items
-        ):
-            return Ans(422, [(b"content-type", b"application/json")], json.dumps(
-                {"detail": [{"type": "extra_forbidden", "loc": ["body", 0, "titel"],
-                             "msg": "Extra inputs are not permitted", "input": "x"}]}).encode())
+        document = req.json()
+        items = document if isinstance(document, list) else [document]
+        extra = [{"type": "extra_forbidden", "loc": ["body", index, name] if isinstance(
+                      document, list) else ["body", name],
+                  "msg": "Extra inputs are not permitted", "input": item[name]}
+                 for index, item in enumerate(items) if isinstance(item, dict)
+                 for name in item if name not in self.known]
+        if req.is_mutation and extra:
+            return Ans(422, [(b"content-type", b"application/json")],
+                       json.dumps({"detail": extra}).encode())
         return await self.forward(req)
+
+
+class GuideDefaults(Mutant):
+    """The overview's reading: wait and strict default to true (the fake's own switch)."""
+
+    def __post_init__(self) -> None:
+        self.app = create_app(MockConfig(clock="virtual", guide_defaults=True))
 
 
 def real_clock_fake() -> Any:
@@ -270,7 +339,7 @@ MUTANTS: dict[str, tuple[type[Mutant], str]] = {
     "strict_add_overwrites": (StrictAddOverwrites, "D1"),
     "relaxed_add_refuses": (RelaxedAddRefuses, "D1"),
     "half_commit": (HalfCommit, "D5"),
-    "put_merges": (PutMerges, "D4"),
+    "put_merges": (PutMergesInTheEngine, "D4"),
     "patch_ignores_null": (PatchIgnoresNull, "A1"),
     "flags_not_echoed": (FlagsNotEchoed, "D9"),
     "finished_operation_changes": (FinishedOperationChanges, "D9"),
@@ -280,15 +349,30 @@ MUTANTS: dict[str, tuple[type[Mutant], str]] = {
     "counts_off_by_one": (CountsOffByOne, "A2"),
     "errors_dropped": (ErrorsDropped, "A2"),
     "method_label_wrong": (MethodLabelWrong, "D9"),
-    "validation_is_500": (ValidationIs500, "A9"),
+    # A 500 is outside the contract document before it is a wrong refusal (A9).
+    "validation_is_500": (ValidationIs500, "OAS"),
+    "validation_is_400": (ValidationIs400, "A9"),
     "urgent_ignored": (UrgentIgnored, "D6"),
     "op_id_on_get": (OpIdOnGet, "D8"),
     "wait_ignored": (WaitIgnored, "D7"),
     "ops_newest_first": (OpsNewestFirst, "A6"),
     "cancel_of_started_succeeds": (CancelOfStartedSucceeds, "A8"),
-    "stale_reads": (StaleReads, "D5"),
+    # A read cache never invalidated: the write it hides names the rule (here PUT's, D4).
+    "stale_reads": (StaleReads, "D4"),
     "timestamps_without_ms": (TimestampsWithoutMs, "A7"),
     "unknown_fields_refused": (UnknownFieldsRefused, "A9"),
+    "async_answer_only_id": (AsyncAnswerOnlyId, "A5"),
+    "limit_after_storing": (LimitAfterStoring, "A11"),
+    "guide_defaults": (GuideDefaults, "A12"),
+    "validates_before_limits": (ValidatesBeforeLimits, "A13"),
+    # In the engine: item semantics, the queue, the workers, retention, timing.
+    "relaxed_put_creates": (RelaxedPutCreates, "D2"),
+    "strict_delete_refuses_missing": (StrictDeleteRefusesMissing, "D3"),
+    "items_see_only_the_store": (ItemsSeeOnlyTheStore, "A3"),
+    "urgent_queues_behind_urgent": (UrgentQueuesBehindUrgent, "A4"),
+    "unbounded_workers": (UnboundedWorkers, "D6"),
+    "retention_off_by_one": (RetentionOffByOne, "A14"),
+    "run_time_from_creation": (RunTimeFromCreation, "A7"),
 }
 
 
