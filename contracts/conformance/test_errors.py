@@ -14,7 +14,7 @@ from contracts.conformance._session import Target
 from contracts.strategies import InvalidRequest, image_ids, invalid_requests
 
 
-@rules("A9")
+@rules("A9", "A13")
 def test_invalid_requests_are_422_and_create_nothing(wesog_client: WesogClient,
                                                      wesog_target: Target) -> None:
     ids = image_ids(prefix=f"{wesog_client.prefix}bad-", max_size=6)
@@ -25,7 +25,8 @@ def test_invalid_requests_are_422_and_create_nothing(wesog_client: WesogClient,
         before = {s.op_id for s in wesog_client.list_operations().operations()}
         exchange = wesog_client.request(request.method, request.path, query=request.query,
                                         content=request.body)
-        check(exchange, exchange.status == request.status, "A9", "invalid input accepted",
+        check(exchange, exchange.status == request.status, request.rule_for(exchange.status),
+              "invalid input accepted",
               request.defect, expected=request.status, got=exchange.status)
         after = wesog_client.list_operations()
         new = sorted({s.op_id for s in after.operations()} - before, key=str)
