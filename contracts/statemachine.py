@@ -174,6 +174,9 @@ class WesogStateMachine(RuleBasedStateMachine):
         self.sent: list[_Pending] = []
         self.last_rule: dict[str, str] = {}
         self.steps: list[str] = []
+        # Set once a step raised: the model no longer follows the server, so the teardown
+        # (which Hypothesis runs after a failure too) must not judge by it.
+        self.failed = False
 
     # -- noting failures -----------------------------------------------------------------
 
@@ -187,6 +190,7 @@ class WesogStateMachine(RuleBasedStateMachine):
         try:
             yield
         except ContractViolation as violation:
+            self.failed = True
             if not any(n.startswith("steps: ") for n in getattr(violation, "__notes__", ())):
                 violation.add_note("steps: " + "; ".join(self.steps))
                 self.found.append(violation)
@@ -400,6 +404,8 @@ class WesogStateMachine(RuleBasedStateMachine):
 
     def teardown(self) -> None:
         self._step("teardown")
+        if self.failed:
+            return
         with self._keeping():
             self._settle()
             self.operations_run_in_queue_order()

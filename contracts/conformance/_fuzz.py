@@ -149,19 +149,33 @@ def _rule(failure: Failure, exchange: Exchange) -> str:
     return "OAS"
 
 
-def make_stateful(client: WesogClient) -> type[APIStateMachine]:
-    """Schemathesis's state machine over the contract's links, sending through `client`."""
+def make_stateful(client: WesogClient, found: list[ContractViolation] | None = None
+                  ) -> type[APIStateMachine]:
+    """Schemathesis's state machine over the contract's links, sending through `client`.
+
+    Every violation raised is appended to `found`: the links follow what the server answers,
+    so a replay of a failure may draw differently (Hypothesis's `Flaky`), and the caller then
+    reports the violation rather than Hypothesis's complaint."""
     base = load_schema().as_state_machine()
+    seen = found if found is not None else []
 
     class Stateful(base):  # type: ignore[valid-type, misc]
         _exchange: Exchange
 
         def call(self, case: Case[Any], **kwargs: Any) -> Response:
-            self._exchange, response = send(client, case)
+            try:
+                self._exchange, response = send(client, case)
+            except ContractViolation as violation:
+                seen.append(violation)
+                raise
             return Response.from_any(response)
 
         def validate_response(self, response: Response, case: Case[Any],
                               additional_checks: Any = None, **kwargs: Any) -> None:
-            judge(case, self._exchange, response)
+            try:
+                judge(case, self._exchange, response)
+            except ContractViolation as violation:
+                seen.append(violation)
+                raise
 
     return Stateful

@@ -16,7 +16,7 @@ from contracts.strategies import query_flags
 @rules("D1", "D7", "A5", "D8")
 def test_async_answers_202_then_the_operation_finishes(wesog_client: WesogClient) -> None:
     image_id = wesog_client.new_id()
-    exchange = wesog_client.mutate("POST", "/imgs", [{"id": image_id, "src": SRC}])
+    exchange = wesog_client.mutate("POST", "/imgs", [{"id": image_id, "src": SRC}], wait=False)
     check(exchange, exchange.status == 202, "A5", "async answer",
           "wait=false answers 202 with the operation", expected=202, got=exchange.status)
     op = finish(wesog_client, exchange)
@@ -110,7 +110,7 @@ def test_a_finished_operation_cannot_be_cancelled(wesog_client: WesogClient) -> 
 @rules("A7", "D9")
 def test_timestamps_and_durations_of_a_larger_batch(wesog_client: WesogClient) -> None:
     batch = [{"id": wesog_client.new_id("ts"), "src": SRC} for _ in range(200)]
-    exchange = wesog_client.mutate("POST", "/imgs", batch)
+    exchange = wesog_client.mutate("POST", "/imgs", batch, wait=False)
     op_id = exchange.body["op_id"]
     for _ in range(3):  # every answer is checked against the ones before (A7, D9)
         wesog_client.get_operation(op_id)
