@@ -105,6 +105,9 @@ class Exchange:
     path_params: Mapping[str, Any] = field(default_factory=dict)
     params: Mapping[str, Any] = field(default_factory=dict)
     request_valid: bool = True
+    # The codes of what the contract refuses in the request (`missing_api_key`, ...), so a
+    # check can name the rule that decides how it is refused.
+    refused: tuple[str, ...] = ()
     # The client's monotonic clock (seconds) when the request left and the answer came, when
     # the server runs on a real clock; None on a virtual one, where time stands still.
     sent_s: float | None = None
@@ -155,12 +158,17 @@ class Exchange:
                          for k, v in report.path_params.items()},
             params=dict(report.params),
             request_valid=report.ok,
+            refused=tuple(f.code for f in report.violations),
         )
 
     @property
     def operation_id(self) -> str:
         """The endpoint's operationId, or `METHOD path` for a path the contract lacks."""
         return self.endpoint.operation_id if self.endpoint else f"{self.method} {self.path}"
+
+    def sent(self, name: str) -> bool:
+        """Whether the request's query names `name` (else the server applies its default)."""
+        return any(key == name for key, _ in self.query)
 
     @property
     def is_mutation(self) -> bool:

@@ -9,8 +9,17 @@ judged. It knows images and batches, nothing of HTTP, queues or time:
     outcome.failing            # (1,): the second copy fails (A3), so nothing is stored (D5)
     model.images               # {}
 
-Every item outcome names the rule that decided it, so a difference between the model and a
-server can be reported against the right rule.
+Every item outcome names the rule that decided it, and every image the rule its state after
+the operation rests on, so a difference between the model and a server is reported against
+the rule a page states (D) or the reading this project chose (A):
+
+- PATCH is an update (strict fails a missing id, relaxed ignores it) by analogy with PUT: no
+  page says so (A1);
+- a relaxed add of an existing id is allowed (D1), but that it replaces the whole record
+  rather than merging is A16;
+- a strict delete of a missing id is ignored as the overview's table says, where the delete
+  guide says it fails (A17);
+- a batch that names one id twice rests on A3.
 """
 
 from __future__ import annotations
@@ -35,7 +44,7 @@ __all__ = [
 ]
 
 _DECIDING_RULE: Mapping[Kind, str] = {
-    "create": "D1", "replace": "D2", "merge": "D2", "delete": "D3",
+    "create": "D1", "replace": "D2", "merge": "A1", "delete": "D3",
 }
 _STATE_RULE: Mapping[Kind, str] = {
     "create": "D1", "replace": "D4", "merge": "A1", "delete": "D3",
@@ -80,6 +89,8 @@ class Outcome:
     items: tuple[ItemOutcome, ...]
     before: Mapping[str, Mapping[str, Any]]
     after: Mapping[str, Mapping[str, Any]]
+    # Images whose state after the operation rests on a reading (A3, A16, A17), by id.
+    readings: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def num_total(self) -> int:
@@ -111,10 +122,16 @@ class Outcome:
 
     @property
     def state_rule(self) -> str:
-        """The rule a difference in the images after this operation breaks."""
+        """The rule a difference in the images after this operation breaks (any image)."""
         if not self.all_good:
             return "D5"
-        return _STATE_RULE[self.kind]
+        return next(iter(self.readings.values()), _STATE_RULE[self.kind])
+
+    def rule_for_image(self, image_id: str) -> str:
+        """The rule a difference in `image_id` after this operation breaks."""
+        if not self.all_good:
+            return "D5"
+        return self.readings.get(image_id, _STATE_RULE[self.kind])
 
 
 def _record(item: Mapping[str, Any]) -> dict[str, Any]:
@@ -149,11 +166,18 @@ class ImageModel:
         work = {key: dict(value) for key, value in self.images.items()}
         seen: set[str] = set()
         outcomes = []
+        readings: dict[str, str] = {}
         for index, item in enumerate(items):
             image_id = str(item["id"])
             rule = "A3" if image_id in seen else _DECIDING_RULE[kind]
+            if image_id in seen:
+                readings[image_id] = "A3"
             seen.add(image_id)
             exists = image_id in work
+            if kind == "create" and exists and not strict:
+                readings.setdefault(image_id, "A16")
+            if kind == "delete" and strict and not exists:
+                rule = "A17"
             ok = True
             if kind == "create":
                 if exists and strict:
@@ -172,7 +196,10 @@ class ImageModel:
             outcomes.append(ItemOutcome(index, image_id, ok, rule))
         before = {key: dict(value) for key, value in self.images.items()}
         after = work if all(o.ok for o in outcomes) else before
-        return Outcome(kind, strict, tuple(outcomes), before, after)
+        if any(o.rule == "A17" for o in outcomes):
+            # A server that fails the missing id fails the batch: every image of it rests on A17.
+            readings.update(dict.fromkeys(seen, "A17"))
+        return Outcome(kind, strict, tuple(outcomes), before, after, readings)
 
     def apply(self, kind: Kind, items: Sequence[Mapping[str, Any]], *, strict: bool) -> Outcome:
         """Predict an operation and commit its effect."""

@@ -240,6 +240,14 @@ class InvalidRequest:
         query = "&".join(f"{k}={v}" for k, v in self.query)
         return f"{self.method} {self.path}{'?' + query if query else ''} ({self.defect})"
 
+    def rule_for(self, status: int) -> str:
+        """The rule an answer of `status` instead of `self.status` breaks: a 404 for a read of
+        an unknown image with a bad query is the order of the checks (A13), anything else
+        how invalid input is refused (A9)."""
+        if status == 404 and self.method == "GET" and self.path.startswith("/imgs/"):
+            return "A13"
+        return "A9"
+
 
 def _dumps(value: Any) -> bytes:
     return json.dumps(value).encode()

@@ -18,7 +18,7 @@ from contracts.strategies import batches
 _SLOTS = st.sampled_from(["0", "1", "2"])
 
 
-@rules("D1", "D2", "D3", "D4", "D5", "A1", "A2", "A3")
+@rules("D1", "D2", "D3", "D4", "D5", "A1", "A2", "A3", "A16", "A17")
 def test_batches_do_what_the_model_says(wesog_client: WesogClient, wesog_target: Target) -> None:
     @properties(wesog_target, 60)
     @given(kind=st.sampled_from(KINDS), data=st.data(), strict=st.booleans(),
@@ -39,13 +39,13 @@ def test_batches_do_what_the_model_says(wesog_client: WesogClient, wesog_target:
         check_outcome(exchange, finish(wesog_client, exchange), outcome)
         for image_id in ids:
             read = wesog_client.get_image(image_id)
-            check_image(read, image_id, [model.get(image_id)], outcome.state_rule)
+            check_image(read, image_id, [model.get(image_id)], outcome.rule_for_image(image_id))
 
     agrees()
 
 
 @rules("D1", "D2", "D3", "D4", "D5", "D6", "D7", "D8", "D9",
-       "A1", "A2", "A3", "A5", "A6", "A7", "A8", "A9")
+       "A1", "A2", "A3", "A5", "A6", "A7", "A8", "A9", "A13", "A16", "A17")
 def test_random_sequences_agree_with_the_model(wesog_client: WesogClient,
                                                wesog_target: Target) -> None:
     extra: dict[str, Any] = {"stateful_step_count": 30}

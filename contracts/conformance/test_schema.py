@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given
+from hypothesis.errors import Flaky
 from schemathesis import Case, GenerationMode
 from schemathesis.schemas import APIOperation
 
@@ -14,6 +15,7 @@ from contracts.client import WesogClient
 from contracts.conformance._fuzz import judge, load_schema, make_stateful, send
 from contracts.conformance._helpers import properties, rules
 from contracts.conformance._session import Target
+from contracts.exchange import ContractViolation
 
 OPERATIONS: list[APIOperation[Any, Any, Any, Any]] = [
     result.ok() for result in load_schema().get_all_operations()  # type: ignore[union-attr]
@@ -42,4 +44,10 @@ def test_answers_match_the_contract(
 def test_links_from_mutations_to_their_operations(wesog_client: WesogClient,
                                                   wesog_target: Target) -> None:
     settings = properties(wesog_target, 20, stateful_step_count=6, suppress_health_check=_QUIET)
-    make_stateful(wesog_client).run(settings=settings)
+    found: list[ContractViolation] = []
+    try:
+        make_stateful(wesog_client, found).run(settings=settings)
+    except Flaky:
+        if not found:
+            raise
+        raise found[-1] from None  # the server's answers made the replay diverge

@@ -39,7 +39,7 @@ MUTATIONS = {
     "createImage": "add", "replaceImage": "upd", "modifyImage": "upd", "deleteImage": "del",
 }
 D_RULES = {f"D{n}" for n in range(1, 10)}
-A_RULES = {f"A{n}" for n in range(1, 15)}
+A_RULES = {f"A{n}" for n in range(1, 18)}
 
 
 def _operations() -> Iterator[tuple[str, str, Mapping[str, Any]]]:
@@ -223,7 +223,7 @@ def test_mutation_query_parameters_have_the_documented_defaults() -> None:
     assert defaults == {"wait": False, "urgent": False, "strict": False, "lang": "es"}
 
 
-def test_the_rules_are_d1_to_d9_and_a1_to_a14_with_their_kind() -> None:
+def test_the_rules_are_d1_to_d9_and_a1_to_a17_with_their_kind() -> None:
     rules = DOCUMENT["x-wesog-rules"]
     assert set(rules) == D_RULES | A_RULES
     for rule_id, rule in rules.items():
