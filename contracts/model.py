@@ -170,12 +170,15 @@ class ImageModel:
         for index, item in enumerate(items):
             image_id = str(item["id"])
             rule = "A3" if image_id in seen else _DECIDING_RULE[kind]
-            if image_id in seen:
-                readings[image_id] = "A3"
+            # Where two readings could explain a difference (a repeated id, A3, whose copies
+            # are merged, A1, or upserted over each other, A16), the item's own kind names it:
+            # a server that merges or keeps fields does so with one copy as with two.
+            if image_id in seen and kind != "merge":
+                readings.setdefault(image_id, "A3")
             seen.add(image_id)
             exists = image_id in work
             if kind == "create" and exists and not strict:
-                readings.setdefault(image_id, "A16")
+                readings[image_id] = "A16"
             if kind == "delete" and strict and not exists:
                 rule = "A17"
             ok = True

@@ -24,6 +24,7 @@ __all__ = [
     "EngineMutant",
     "ItemsSeeOnlyTheStore",
     "PutMergesInTheEngine",
+    "RelaxedDeleteRefusesMissing",
     "RelaxedPutCreates",
     "RetentionOffByOne",
     "RunTimeFromCreation",
@@ -73,13 +74,17 @@ class _RelaxedPutCreates(_SubmitAs):
         return mutation
 
 
-class _StrictDeleteRefusesMissing(Engine):
-    """D3: a strict delete fails an item whose id is not stored (as strict PUT does)."""
+class _DeleteRefusesMissing(Engine):
+    """A delete in the mode `strict` fails an item whose id is not stored (as strict PUT
+    does): in strict mode that is the delete guide's reading (A17 reads it as ignored, as the
+    overview's table says); in relaxed mode it breaks D3."""
+
+    strict = True
 
     def _start(self, op: Operation, at_ms: float) -> None:
         items = list(op.items or [])
         super()._start(op, at_ms)
-        if op.kind != "delete" or not op.do_strict or op.outcome is None:
+        if op.kind != "delete" or op.do_strict != self.strict or op.outcome is None:
             return
         stored = self.images_of(op.tenant)
         failures = {i: e["msg"] for i, e in zip(op.outcome.bad_indices, op.outcome.errors,
@@ -175,8 +180,16 @@ class RelaxedPutCreates(EngineMutant):
     engine = _RelaxedPutCreates
 
 
+class _RelaxedDeleteRefusesMissing(_DeleteRefusesMissing):
+    strict = False
+
+
 class StrictDeleteRefusesMissing(EngineMutant):
-    engine = _StrictDeleteRefusesMissing
+    engine = _DeleteRefusesMissing
+
+
+class RelaxedDeleteRefusesMissing(EngineMutant):
+    engine = _RelaxedDeleteRefusesMissing
 
 
 class ItemsSeeOnlyTheStore(EngineMutant):

@@ -107,3 +107,18 @@ def test_every_operation_is_all_or_nothing_and_counts_every_item(data: st.DataOb
         assert outcome.state_rule == ("D5" if outcome.failing else outcome.state_rule)
         if outcome.failing:
             assert model.images == before
+
+
+@pytest.mark.parametrize(("kind", "strict", "stored", "rule"), [
+    ("replace", True, True, "A3"),     # only the order of the copies can explain a difference
+    ("merge", True, True, "A1"),       # copies merged into each other: PATCH's own reading
+    ("create", False, True, "A16"),    # copies upserted over a stored record: the upsert's
+    ("create", False, False, "A16"),   # ... and over each other
+])
+def test_a_repeated_id_names_the_reading_that_explains_it(
+    kind: Kind, strict: bool, stored: bool, rule: str,
+) -> None:
+    model = _model("a", title="old") if stored else ImageModel()
+    outcome = model.apply(kind, [{"id": "a", "src": "s1", "city": "x"},
+                                 {"id": "a", "src": "s2"}], strict=strict)
+    assert outcome.rule_for_image("a") == rule

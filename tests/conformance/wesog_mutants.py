@@ -13,9 +13,11 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from alternative_readings import UpsertMerges
 from engine_mutants import (
     ItemsSeeOnlyTheStore,
     PutMergesInTheEngine,
+    RelaxedDeleteRefusesMissing,
     RelaxedPutCreates,
     RetentionOffByOne,
     RunTimeFromCreation,
@@ -195,6 +197,16 @@ class ValidatesBeforeLimits(Mutant):
         return ans
 
 
+class FieldsIgnored(Mutant):
+    """`fields` is not implemented: an image read always answers the whole record, so the
+    named fields are there (the document's part) and everything else too (A15)."""
+
+    async def handle(self, req: Req) -> Ans:
+        if req.method == "GET" and req.path.startswith("/imgs/"):
+            req = replace(req, query=[(k, v) for k, v in req.query if k != "fields"])
+        return await self.forward(req)
+
+
 class UrgentIgnored(Mutant):
     def __post_init__(self) -> None:
         self.urgent: set[int] = set()
@@ -365,9 +377,13 @@ MUTANTS: dict[str, tuple[type[Mutant], str]] = {
     "limit_after_storing": (LimitAfterStoring, "A11"),
     "guide_defaults": (GuideDefaults, "A12"),
     "validates_before_limits": (ValidatesBeforeLimits, "A13"),
+    "fields_ignored": (FieldsIgnored, "A15"),
+    "upsert_merges": (UpsertMerges, "A16"),
     # In the engine: item semantics, the queue, the workers, retention, timing.
     "relaxed_put_creates": (RelaxedPutCreates, "D2"),
-    "strict_delete_refuses_missing": (StrictDeleteRefusesMissing, "D3"),
+    "relaxed_delete_refuses_missing": (RelaxedDeleteRefusesMissing, "D3"),
+    # The delete guide's reading of strict delete, which the overview contradicts (A17).
+    "strict_delete_refuses_missing": (StrictDeleteRefusesMissing, "A17"),
     "items_see_only_the_store": (ItemsSeeOnlyTheStore, "A3"),
     "urgent_queues_behind_urgent": (UrgentQueuesBehindUrgent, "A4"),
     "unbounded_workers": (UnboundedWorkers, "D6"),
