@@ -47,6 +47,8 @@ NOT_RUN = {
     "--wesog-app wesog_mutants:fake": "a timing of the whole suite; the same run is "
                                       "tests/conformance/test_conformance_suite.py's",
     "benchmarks/": "benchmarks: minutes long, and wrk must be installed",
+    "st run openapi.yaml": ".ci/run runs it on wesog-mock serve (about 100 s; the test below "
+                           "checks that it is the same command)",
 }
 RUN = {  # the shell blocks a test here runs: a piece of their text -> the test
     "curl -s": "test_the_curl_examples_answer_json",
@@ -194,3 +196,14 @@ def test_the_sample_report_is_what_the_documented_command_prints() -> None:
         "the README's sample report is not what the command prints; it printed:\n" + printed)
     # The progress went to stderr, not into the report.
     assert re.search(r"^\[ *1/\d+\] passed ", done.stderr, flags=re.MULTILINE), done.stderr
+
+
+def test_the_readmes_schemathesis_command_is_the_one_ci_runs() -> None:
+    [block] = [b for b in _blocks("bash") if "st run openapi.yaml" in b.text]
+    readme = shlex.split(block.text.strip())
+    script = (README.parent / ".ci" / "run").read_text().replace("\\\n", " ")
+    ci = shlex.split(script[script.index("timeout 300 st run ") + 12:].split(")")[0])
+    # The same command and flags; only where the contract and the server are differs.
+    assert readme[:2] == ci[:2] == ["st", "run"]
+    assert readme[3] == ci[3] == "--url"
+    assert readme[5:] == ci[5:]
