@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import tracemalloc
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
 from controls_support import Fake, image
 
-from contracts.spec import default_contract
+from contracts.spec import Contract, RequestReport, default_contract
 from wesog_mock import Journal, JournalEntry
 from wesog_mock.controls.context import RequestContext
 from wesog_mock.domain.clock import iso_ms
@@ -39,7 +41,7 @@ async def test_an_entry_records_the_request_and_its_answer(fake: Fake) -> None:
     [entry] = fake.controller.journal.entries
     assert entry.seq == 1
     assert entry.at == now  # the fake's clock, not the wall
-    assert entry.latency_ms >= 0
+    assert 0 < entry.latency_ms < 60_000  # measured (a perf_counter difference), in ms
     assert entry.tenant == "k1"
     assert (entry.method, entry.path) == ("POST", "/imgs")
     assert entry.query == (("lang", "en"), ("wait", "true"), ("lang", "fr"))
@@ -153,6 +155,50 @@ async def test_the_journal_is_bounded_in_held_bodies_too() -> None:
     assert journal._pending <= 16 * 1024 * 1024
     assert [e.body_bytes for e in journal.entries] == [len(body)] * 4
     assert journal._pending == 0
+
+
+class _CountingContract(Contract):
+    """The packaged contract, counting the requests it is asked to check."""
+
+    def __init__(self) -> None:
+        super().__init__(default_contract().document)
+        self.checked = 0
+
+    def validate_request(self, method: str, path: str, **parts: Any) -> RequestReport:
+        self.checked += 1
+        return super().validate_request(method, path, **parts)
+
+
+def _posted(body: bytes) -> RequestContext:
+    return RequestContext(
+        at_ms=0.0, method="POST", path="/imgs", query_string=b"", api_key="k",
+        content_type="application/json", declared_length=len(body), chunked=False,
+        chunks=[body], body_bytes=len(body), body_complete=True, status=202,
+    )
+
+
+async def test_trimming_lets_go_of_the_bodies_it_held() -> None:
+    # 40 bodies of 1 MiB through a journal of 2: what is dropped must be let go, both the body
+    # (at most 2 MiB stays held) and its count (the bodies kept stay well under the cap past
+    # which held bodies are checked at once, so none is checked before someone reads it).
+    mib = 1024 * 1024
+    contract = _CountingContract()
+    journal = Journal(size=2, contract=contract)
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for _ in range(40):
+            journal.record(_posted(b"[" + b" " * mib + b"]"))  # a new body each time
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert contract.checked == 0
+    assert held < 6 * mib, f"{held / mib:.1f} MiB still held for 2 entries of 1 MiB"
+    assert (len(journal), journal.dropped) == (2, 38)
+    assert [(e.seq, e.body_bytes) for e in journal.entries] == [(39, mib + 2), (40, mib + 2)]
+    assert contract.checked == 2  # checked when read, once each
+    assert [e.status for e in journal.entries] == [202, 202]
+    assert contract.checked == 2
 
 
 async def test_a_request_whose_app_raised_is_still_recorded(fake: Fake) -> None:

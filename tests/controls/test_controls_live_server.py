@@ -42,6 +42,8 @@ async def test_a_latency_fault_trips_the_client_timeout() -> None:
         fake.controller.faults.add("latency", latency_ms=300, path="/ops", times=1)
         with serve_in_thread(fake.app) as url:
             async with httpx.AsyncClient(base_url=url, headers={"API-Key": "k1"}) as client:
+                # Only the read is short: a connect slowed by a busy machine must not raise
+                # ConnectTimeout instead.
                 with pytest.raises(httpx.ReadTimeout):
-                    await client.get("/ops", timeout=0.05)
+                    await client.get("/ops", timeout=httpx.Timeout(10.0, read=0.05))
                 assert (await client.get("/ops", timeout=5)).status_code == 200
