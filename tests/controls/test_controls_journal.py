@@ -53,6 +53,25 @@ async def test_an_entry_records_the_request_and_its_answer(fake: Fake) -> None:
     assert entry.fault_id is None
 
 
+async def test_an_entry_as_json_has_every_field(fake: Fake) -> None:
+    rule = fake.controller.faults.add("status", status=502, path="/ops", times=1)
+    fake.controller.advance(5)
+    at = iso_ms(fake.controller.now_ms())
+    await fake.wesog("GET", "/ops", params={"x": "1"})
+    await fake.wesog("GET", "/imgs/a", key=None)
+    faulted, plain = (await fake.admin("GET", "/requests")).json()["entries"]
+    assert 0 < faulted.pop("latency_ms") < 60_000
+    assert faulted == {
+        "seq": 1, "at": at, "tenant": "k1", "method": "GET", "path": "/ops",
+        "query": [["x", "1"]], "body_bytes": 0, "body_checked": True, "status": 502,
+        "dropped": False, "operation_id": "listOperations",
+        "findings": [f.as_dict() for f in fake.controller.journal.entries[0].findings],
+        "fault": {"id": rule.id, "kind": "status"},
+    }
+    assert faulted["findings"][0]["code"] == "unknown_parameter"
+    assert (plain["tenant"], plain["status"], plain["fault"]) == (None, 401, None)
+
+
 async def test_findings_carry_warnings_and_violations(fake: Fake) -> None:
     await fake.wesog("POST", "/imgs", json=[image("a", titel="typo")])
     await fake.wesog("POST", "/imgs", params={"lang": "de"}, json=[image("b")])
@@ -237,3 +256,73 @@ async def test_a_check_that_fails_is_a_finding_about_the_fake_never_a_broken_ans
         assert not finding.is_violation  # the client under test did nothing wrong
         assert "RecursionError" in finding.message
     assert fake.controller.journal._pending == 0  # nothing held after the failed checks
+
+
+def _request(body: bytes | None = None, **fields: Any) -> RequestContext:
+    settings: dict[str, Any] = {
+        "at_ms": 0.0, "method": "POST", "path": "/imgs", "query_string": b"", "api_key": "k",
+        "content_type": "application/json", "declared_length": None, "chunked": False,
+        "status": 202,
+    }
+    if body is not None:
+        settings.update(chunks=[body], body_bytes=len(body), body_complete=True,
+                        declared_length=len(body))
+    settings.update(fields)
+    return RequestContext(**settings)
+
+
+def _recorded(request: RequestContext) -> JournalEntry:
+    journal = Journal(size=5)
+    journal.record(request)
+    [entry] = journal.entries
+    return entry
+
+
+def test_an_entry_keeps_blank_query_values_and_rounds_the_latency() -> None:
+    entry = _recorded(_request(b"[]", query_string=b"lang=&wait=1", latency_ms=1.23456))
+    assert entry.query == (("lang", ""), ("wait", "1"))
+    assert entry.latency_ms == 1.235
+
+
+def test_the_raw_body_is_judged_when_the_route_did_not_decode_it() -> None:
+    entry = _recorded(_request(b'[{"id": "a"}]'))
+    assert entry.body_checked is True
+    assert [(f.code, f.location) for f in entry.violations] == [("missing", "body[0].src")]
+    junk = _recorded(_request(b"[{"))
+    assert [f.code for f in junk.violations] == ["json_invalid"]
+
+
+def test_the_content_type_is_judged() -> None:
+    entry = _recorded(_request(b'[{"id": "a", "src": "s"}]', content_type="text/plain"))
+    assert [f.code for f in entry.violations] == ["content_type"]
+    missing = _recorded(_request(b'[{"id": "a", "src": "s"}]', content_type=None))
+    assert missing.violations == ()  # a JSON body with no Content-Type is read as JSON
+
+
+def test_a_body_never_sent_is_checked_as_empty_and_one_declared_is_not() -> None:
+    # No body, none declared: known to be empty, so judged (a POST needs one).
+    empty = _recorded(_request())
+    assert (empty.body_checked, empty.body_bytes) == (True, 0)
+    assert [f.code for f in empty.violations] == ["missing"]
+    # Declared but not read: not judged, its size the declared one.
+    unread = _recorded(_request(declared_length=70_000_000))
+    assert (unread.body_checked, unread.body_bytes, unread.violations) == (False, 70_000_000, ())
+    streamed = _recorded(_request(chunked=True))
+    assert (streamed.body_checked, streamed.violations) == (False, ())
+
+
+def test_a_failed_check_is_recorded_as_a_warning_about_the_fake() -> None:
+    class Broken(Contract):
+        def validate_request(self, method: str, path: str, **parts: Any) -> RequestReport:
+            raise KeyError("x" * 300)
+
+    journal = Journal(size=2, contract=Broken(default_contract().document))
+    journal.record(_request(b"[]", query_string=b"wait=1"))
+    [entry] = journal.entries
+    [finding] = entry.findings
+    assert (finding.code, finding.loc, finding.severity) == ("fake_error", (), "warning")
+    assert finding.message == (
+        "wesog-mock could not check this request against the contract (KeyError: "
+        f"{str(KeyError('x' * 300))[:200]}); this is a bug of the fake, not of the client")
+    assert (entry.query, entry.body_bytes, entry.body_checked) == ((), 2, False)
+    assert (entry.operation_id, entry.status, entry.tenant) == (None, 202, "k")
