@@ -347,3 +347,44 @@ async def test_operation_faults_only_fire_on_operations(fake: Fake) -> None:
     assert fake.controller.faults.list()[0].fired == 0
     view = await fake.add(image("a"), wait="true")
     assert view["all_good"] is False
+
+
+async def _asgi_messages(fake: Fake, path: str) -> list[dict[str, Any]]:
+    """The messages the app sends for one GET, as the server sees them (raw ASGI)."""
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Any) -> None:
+        sent.append(dict(message))
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+             "method": "GET", "scheme": "http", "path": path, "raw_path": path.encode(),
+             "query_string": b"", "root_path": "", "headers": [(b"api-key", b"k1")],
+             "client": ("127.0.0.1", 1), "server": ("fake", 80)}
+    await fake.app(scope, receive, send)
+    return sent
+
+
+async def test_a_status_fault_answer_on_the_wire(fake: Fake) -> None:
+    fake.controller.faults.add("status", status=503, retry_after_s=4, path="/ops", times=1)
+    fake.controller.faults.add("status", status=502, message="upstream, down", path="/ops")
+    first, second = await _asgi_messages(fake, "/ops"), await _asgi_messages(fake, "/ops")
+    # ASGI header names are lowercase; the body compact JSON, its length declared.
+    assert first == [
+        {"type": "http.response.start", "status": 503, "headers": [
+            (b"content-type", b"application/json"), (b"content-length", b"32"),
+            (b"retry-after", b"4")]},
+        {"type": "http.response.body", "body": b'{"detail":"Service Unavailable"}'},
+    ]
+    assert second[0]["headers"] == [(b"content-type", b"application/json"),
+                                    (b"content-length", b"%d" % len(second[1]["body"]))]
+    assert second[1]["body"] == b'{"detail":"upstream, down"}'
+
+
+async def test_a_drop_in_process_says_what_a_client_would_see(fake: Fake) -> None:
+    fake.controller.faults.add("drop", times=1)
+    with pytest.raises(ConnectionDropped) as raised:
+        await fake.wesog("GET", "/ops")
+    assert str(raised.value) == "Server disconnected without sending a response."
