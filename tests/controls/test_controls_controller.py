@@ -1,0 +1,114 @@
+"""The controller's own promises, each as an answer a user reads: its refusals word for word,
+what `settle` and `configure` do to time and to the faults' seeded generator, and which
+operation faults reach the journal."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import anyio
+import anyio.lowlevel
+import pytest
+from controls_support import Fake, image
+
+from wesog_mock import ClockError, MockConfig
+from wesog_mock.controls.controller import Controller
+from wesog_mock.domain.clock import iso_ms
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[Fake]:
+    async with Fake() as made:
+        yield made
+
+
+@pytest.mark.parametrize("action", ["advance", "settle"])
+async def test_a_real_clock_refuses_to_move_and_says_how_to_get_one(action: str) -> None:
+    controller = Controller(MockConfig(clock="real"))
+    with pytest.raises(ClockError) as raised:
+        controller.advance(5) if action == "advance" else controller.settle()
+    assert str(raised.value) == (
+        f"the clock is real and cannot {action}; create the fake with clock='virtual' "
+        "(wesog-mock serve --clock virtual) to move it")
+
+
+async def test_the_admin_api_answers_a_clock_refusal_with_its_message() -> None:
+    async with Fake(clock="real") as fake:
+        answer = await fake.admin("POST", "/clock/advance", params={"ms": "5"})
+        assert answer.status_code == 409
+        assert answer.json()["field"] == "clock"
+        assert answer.json()["detail"].startswith("the clock is real and cannot advance;")
+
+
+async def test_settle_advances_exactly_to_the_last_event(fake: Fake) -> None:
+    fake.controller.configure(item_ms=0.25)
+    start = fake.controller.now_ms()
+    await fake.add(image("a"))
+    assert fake.controller.settle() == 0.25  # not a millisecond: the event's own instant
+    assert fake.controller.settle() == 0.0
+    assert fake.controller.now_ms() == start + 0.25
+
+
+async def test_the_state_shows_the_fakes_now(fake: Fake) -> None:
+    fake.controller.advance(1500)
+    body = (await fake.admin("GET", "/state", params={"tenant": "k1"})).json()
+    assert body["now"] == iso_ms(fake.controller.now_ms())
+    assert set(body) == {"tenant", "now", "images", "operations"}
+
+
+async def _statuses(fake: Fake, count: int) -> list[int]:
+    return [(await fake.wesog("GET", "/ops")).status_code for _ in range(count)]
+
+
+async def test_configure_restarts_the_faults_generator_only_when_the_seed_changes() -> None:
+    async with Fake(seed=3) as straight:
+        straight.controller.faults.add("status", probability=0.5)
+        expected = await _statuses(straight, 30)
+    async with Fake(seed=3) as interrupted:
+        interrupted.controller.faults.add("status", probability=0.5)
+        first = await _statuses(interrupted, 15)
+        interrupted.controller.configure(item_ms=1, seed=3)  # the same seed: no restart
+        assert first + await _statuses(interrupted, 15) == expected
+        interrupted.controller.configure(seed=12)
+        reseeded = await _statuses(interrupted, 30)
+    async with Fake(seed=12) as fresh:
+        fresh.controller.faults.add("status", probability=0.5)
+        assert reseeded == await _statuses(fresh, 30)
+
+
+@pytest.mark.parametrize("wait", ["false", "true"])
+async def test_an_operation_fault_of_one_tenant_fires_and_is_journaled(
+    fake: Fake, wait: str
+) -> None:
+    rule = fake.controller.faults.add("fail", tenant="k1", message="disk full")
+    answer = await fake.wesog("POST", "/imgs", json=[image("a")], params={"wait": wait},
+                              key="k1")
+    other = await fake.wesog("POST", "/imgs", json=[image("b")], params={"wait": wait},
+                             key="k2")
+    fake.controller.settle()
+    op = (await fake.wesog("GET", f"/ops/{answer.json()['op_id']}")).json()
+    assert (op["all_good"], op["errors"][0]["msg"].endswith("disk full")) == (False, True)
+    assert (await fake.wesog("GET", f"/ops/{other.json()['op_id']}", key="k2")).json()[
+        "all_good"] is True
+    faulted, plain = fake.controller.journal.filter(path="/imgs")
+    assert (faulted.fault_id, faulted.fault_kind) == (rule.id, "fail")
+    assert (plain.fault_id, plain.fault_kind) == (None, None)
+
+
+async def test_a_faulted_wait_that_times_out_is_journaled_with_its_fault() -> None:
+    async with Fake(sync_timeout_s=1, queue_delay_ms=5_000) as fake:
+        rule = fake.controller.faults.add("hold", times=1)
+        async def post() -> None:
+            await fake.wesog("POST", "/imgs", json=[image("a")], params={"wait": "true"})
+
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(post)
+            for _ in range(1000):
+                if fake.controller.held():
+                    break
+                await anyio.lowlevel.checkpoint()
+            fake.controller.advance(1000)
+        [entry] = fake.controller.journal.entries
+        assert (entry.status, entry.fault_id, entry.fault_kind) == (202, rule.id, "hold")
