@@ -5,11 +5,13 @@ The admin API answers a refused rule with this message, so it is part of what a 
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
 
 from wesog_mock import FaultError, FaultRule
+from wesog_mock.controls.faults import FaultRegistry
 
 
 @pytest.mark.parametrize(
@@ -113,3 +115,37 @@ def test_a_rule_as_json_has_every_field_and_what_remains() -> None:
         "message": None, "fired": 1, "remaining": 2,
     }
     assert FaultRule(kind="hold").as_dict()["remaining"] is None
+
+
+def test_the_first_rule_that_matches_fires_past_every_one_that_does_not() -> None:
+    faults = FaultRegistry(seed=1)
+    spent = faults.add("status", status=500, path="/imgs/x", times=1)
+    assert faults.for_request("GET", "/imgs/x", "k1") == dataclasses.replace(spent, fired=1)
+    faults.add("hold")  # an operation fault: never a request's
+    faults.add("status", status=500, method="POST")
+    faults.add("status", status=500, path="/imgs*")
+    faults.add("status", status=500, tenant="k2")
+    last = faults.add("status", status=502)
+    fired = faults.for_request("GET", "/ops", "k1")
+    assert fired is not None
+    assert (fired.id, fired.status, fired.fired) == (last.id, 502, 1)
+    assert [rule.fired for rule in faults.list()] == [1, 0, 0, 0, 0, 1]
+    assert faults.for_operation("POST", "/imgs", "k1") is not None  # the hold, for an operation
+
+
+def test_a_rule_added_starts_uncounted_with_the_next_id() -> None:
+    faults = FaultRegistry()
+    first = faults.add_rule(FaultRule(kind="drop", id=40, fired=5))
+    second = faults.add("drop")
+    assert [(first.id, first.fired), (second.id, second.fired)] == [(1, 0), (2, 0)]
+
+
+def test_a_new_seed_is_kept_for_the_next_restart() -> None:
+    def draws(faults: FaultRegistry) -> list[bool]:
+        faults.add("drop", probability=0.5)
+        return [faults.for_request("GET", "/ops", None) is not None for _ in range(30)]
+
+    faults = FaultRegistry(seed=1)
+    faults.reseed(9)
+    faults.clear()  # restarts the generator: from the new seed
+    assert draws(faults) == draws(FaultRegistry(seed=9))

@@ -326,3 +326,14 @@ def test_a_failed_check_is_recorded_as_a_warning_about_the_fake() -> None:
         f"{str(KeyError('x' * 300))[:200]}); this is a bug of the fake, not of the client")
     assert (entry.query, entry.body_bytes, entry.body_checked) == ((), 2, False)
     assert (entry.operation_id, entry.status, entry.tenant) == (None, 202, "k")
+
+
+def test_after_a_clear_the_journal_trims_from_its_new_oldest() -> None:
+    journal = Journal(size=2)
+    for _ in range(3):
+        journal.record(_request(b"[]"))
+    journal.clear()
+    for _ in range(3):
+        journal.record(_request(b"[]"))
+    assert [e.seq for e in journal.entries] == [5, 6]
+    assert journal.dropped == 1
