@@ -19,8 +19,8 @@ if ! [ -x "$mutmut" ]; then
     echo "mutmut is not installed: .venv/bin/pip install 'mutmut>=3.8,<4'" >&2
     exit 2
 fi
-# Low priority, two workers: the machine is shared.
-nice -n "${NICE:-15}" "$mutmut" run --max-children "${JOBS:-2}" "$@" \
+# Low priority, three workers: the machine is shared.
+nice -n "${NICE:-15}" "$mutmut" run --max-children "${JOBS:-3}" "$@" \
     | tr '\r' '\n' | grep -v '^[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] ' || true
 echo "survivors:"
 "$mutmut" results

@@ -112,3 +112,49 @@ async def test_a_faulted_wait_that_times_out_is_journaled_with_its_fault() -> No
             fake.controller.advance(1000)
         [entry] = fake.controller.journal.entries
         assert (entry.status, entry.fault_id, entry.fault_kind) == (202, rule.id, "hold")
+
+
+async def test_resetting_one_tenant_leaves_the_others_work_and_rules(fake: Fake) -> None:
+    fake.controller.configure(item_ms=10)
+    everyone = fake.controller.faults.add("status", path="/nothing")
+    theirs = fake.controller.faults.add("status", path="/nothing", tenant="k2")
+    fake.controller.faults.add("status", path="/nothing", tenant="k1")
+    running = (await fake.add(image("a"), key="k2"))["op_id"]
+    queued = (await fake.add(image("b"), key="k2"))["op_id"]
+    gone = (await fake.add(image("c"), key="k1"))["op_id"]
+    fake.controller.reset("k1")
+    assert [rule.id for rule in fake.controller.faults.list()] == [everyone.id, theirs.id]
+    fake.controller.settle()
+    assert [op["op_id"] for op in fake.controller.operations("k2")] == [running, queued]
+    assert all(op["is_finished"] for op in fake.controller.operations("k2"))
+    assert set(fake.controller.images("k2")) == {"a", "b"}
+    assert fake.controller.operations("k1") == []
+    assert (await fake.wesog("GET", f"/ops/{gone}")).status_code == 404
+
+
+async def test_a_running_operation_counts_its_items_as_they_are_done(fake: Fake) -> None:
+    fake.controller.configure(item_ms=1)
+    op_id = (await fake.add(*[image(f"i{n}") for n in range(10)]))["op_id"]
+    fake.controller.advance(5)
+    op = (await fake.wesog("GET", f"/ops/{op_id}")).json()
+    assert (op["is_finished"], op["num_good"], op["exec_ms"]) == (False, 5, 5)
+
+
+async def test_jitter_follows_the_seed_and_restarts_only_with_a_new_one() -> None:
+    async def idles(fake: Fake, count: int) -> list[float]:
+        ops = [await fake.add(image(f"j{n}")) for n in range(count)]
+        fake.controller.settle()
+        # exec_ms is the drawn extra time alone (no item time), however long each one queued.
+        return [(await fake.wesog("GET", f"/ops/{op['op_id']}")).json()["exec_ms"]
+                for op in ops]
+
+    async with Fake(seed=4, jitter_ms=1000) as straight:
+        expected = await idles(straight, 6)
+    async with Fake(seed=4, jitter_ms=1000) as interrupted:
+        first = await idles(interrupted, 3)
+        interrupted.controller.configure(seed=4, item_ms=0)  # the same seed: no restart
+        assert first + await idles(interrupted, 3) == expected
+        interrupted.controller.configure(seed=8)
+        again = await idles(interrupted, 3)
+    async with Fake(seed=8, jitter_ms=1000) as fresh:
+        assert again == await idles(fresh, 3)
