@@ -337,3 +337,17 @@ def test_after_a_clear_the_journal_trims_from_its_new_oldest() -> None:
         journal.record(_request(b"[]"))
     assert [e.seq for e in journal.entries] == [5, 6]
     assert journal.dropped == 1
+
+
+def test_the_held_bytes_are_counted_across_a_trim() -> None:
+    # Two kept of three: after the trim, 24 MiB are held for later checks, over the 16 MiB cap,
+    # so the older kept body is checked at once (and let go); a count that lost track of the
+    # bodies still held would check none.
+    mib = 1024 * 1024
+    contract = _CountingContract()
+    journal = Journal(size=2, contract=contract)
+    for size in (2, 12, 12):
+        journal.record(_posted(b"[" + b" " * (size * mib - 2) + b"]"))
+    assert contract.checked == 1
+    assert [e.body_bytes for e in journal.entries] == [12 * mib, 12 * mib]
+    assert contract.checked == 2
