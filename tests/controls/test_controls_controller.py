@@ -14,6 +14,8 @@ from controls_support import Fake, image
 from wesog_mock import ClockError, MockConfig
 from wesog_mock.controls.controller import Controller
 from wesog_mock.domain.clock import iso_ms
+from wesog_mock.domain.messages import item_message
+from wesog_mock.domain.operations import Operation
 
 pytestmark = pytest.mark.anyio
 
@@ -158,3 +160,45 @@ async def test_jitter_follows_the_seed_and_restarts_only_with_a_new_one() -> Non
         again = await idles(interrupted, 3)
     async with Fake(seed=8, jitter_ms=1000) as fresh:
         assert again == await idles(fresh, 3)
+
+
+def test_durations_are_shown_to_the_microsecond() -> None:
+    op = Operation(op_id=1, tenant="k", kind="create", method="add", items=None, num_total=1,
+                   do_wait=False, do_urgent=False, do_strict=False, lang="en",
+                   created_ms=0.0, ready_ms=0.12345, item_ms=1.23456)
+    op.started_ms, op.finish_ms = 0.12345, 0.12345 + 1.23456
+    running = op.view(0.12345, with_id=False)
+    assert (running["is_started"], running["idle_ms"], running["exec_ms"]) == (True, 0.123, 0)
+    assert op.view(1.0, with_id=False)["exec_ms"] == 0.877  # now, not the planned finish
+    op.finished = True
+    done = op.view(9.0, with_id=False)
+    assert (done["idle_ms"], done["exec_ms"]) == (0.123, 1.235)
+
+
+async def test_operations_ready_at_one_instant_start_in_queue_order(fake: Fake) -> None:
+    fake.controller.configure(queue_delay_ms=50, item_ms=10)
+    first = (await fake.add(image("a"), key="k1"))["op_id"]
+    second = (await fake.add(image("b"), key="k2"))["op_id"]
+    fake.controller.advance(50)
+    assert (await fake.wesog("GET", f"/ops/{first}", key="k1")).json()["is_started"] is True
+    assert (await fake.wesog("GET", f"/ops/{second}", key="k2")).json()["is_started"] is False
+
+
+async def test_jitter_below_a_millisecond_stays_within_its_bound() -> None:
+    async with Fake(seed=2, jitter_ms=0.5) as fake:
+        ops = [(await fake.add(image(f"j{n}")))["op_id"] for n in range(8)]
+        fake.controller.settle()
+        extras = [(await fake.wesog("GET", f"/ops/{op_id}")).json()["exec_ms"] for op_id in ops]
+    assert all(0 <= extra <= 0.5 for extra in extras), extras
+    assert len(set(extras)) > 1, extras  # drawn, not a constant
+
+
+async def test_an_injected_failure_speaks_the_requests_language(fake: Fake) -> None:
+    fake.controller.faults.add("fail", message="disk full")
+    answer = await fake.wesog("POST", "/imgs", json=[image("a")], params={"lang": "fr"})
+    fake.controller.settle()
+    op = (await fake.wesog("GET", f"/ops/{answer.json()['op_id']}")).json()
+    assert op["errors"] == [
+        {"id": 0, "msg": item_message("injected_failure", "fr", "a", "disk full")}]
+    assert item_message("injected_failure", "fr", "a", "disk full") != item_message(
+        "injected_failure", "en", "a", "disk full")
