@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -195,6 +196,44 @@ async def test_probability_and_times_combine() -> None:
         ]
 
 
+def _replayed(seed: int, probabilities: list[float], statuses: list[int], requests: int = 40,
+              ) -> list[int]:
+    """What rules matching every request answer, in order, drawn as the registry documents:
+    one draw per matching rule, in the order added; a miss lets the next rule draw."""
+    draws = random.Random(seed)
+    answers = []
+    for _ in range(requests):
+        answers.append(next(
+            (status for p, status in zip(probabilities, statuses, strict=True)
+             if p >= 1 or draws.random() < p),
+            200,
+        ))
+    return answers
+
+
+async def test_a_rule_whose_draw_misses_lets_the_next_matching_rule_fire() -> None:
+    async with Fake(seed=5) as fake:
+        chancy = fake.controller.faults.add("status", status=502, probability=0.5)
+        always = fake.controller.faults.add("status", status=429, path="/ops")
+        pattern = await _pattern(fake)
+        assert pattern == _replayed(5, [0.5, 1.0], [502, 429])
+        assert set(pattern) == {502, 429}  # never a 200: the second rule catches every miss
+        rules = {rule.id: rule.fired for rule in fake.controller.faults.list()}
+        assert rules == {chancy.id: pattern.count(502), always.id: pattern.count(429)}
+
+
+async def test_two_matching_rules_below_probability_1_draw_in_turn() -> None:
+    patterns = []
+    for _ in range(2):
+        async with Fake(seed=21) as fake:
+            fake.controller.faults.add("status", status=500, probability=0.3)
+            fake.controller.faults.add("status", status=504, method="GET", probability=0.6)
+            patterns.append(await _pattern(fake, requests=60))
+    assert patterns[0] == patterns[1]  # the seed decides
+    assert patterns[0] == _replayed(21, [0.3, 0.6], [500, 504], requests=60)
+    assert set(patterns[0]) == {500, 504, 200}  # each rule, and neither
+
+
 # -- operation faults ----------------------------------------------------------------------------
 
 
@@ -245,6 +284,10 @@ async def test_a_held_operation_with_wait_answers_when_released(fake: Fake) -> N
                 break
             await anyio.lowlevel.checkpoint()
         fake.controller.advance(10_000)
+        # Give the waiting request every chance to answer (it would within a few yields if
+        # the hold let its operation run): it must still be waiting.
+        for _ in range(200):
+            await anyio.lowlevel.checkpoint()
         assert answers == []  # still waiting: the operation is held
         assert fake.controller.release_held("k1") == [1]
     [answer] = answers
@@ -304,3 +347,44 @@ async def test_operation_faults_only_fire_on_operations(fake: Fake) -> None:
     assert fake.controller.faults.list()[0].fired == 0
     view = await fake.add(image("a"), wait="true")
     assert view["all_good"] is False
+
+
+async def _asgi_messages(fake: Fake, path: str) -> list[dict[str, Any]]:
+    """The messages the app sends for one GET, as the server sees them (raw ASGI)."""
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Any) -> None:
+        sent.append(dict(message))
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+             "method": "GET", "scheme": "http", "path": path, "raw_path": path.encode(),
+             "query_string": b"", "root_path": "", "headers": [(b"api-key", b"k1")],
+             "client": ("127.0.0.1", 1), "server": ("fake", 80)}
+    await fake.app(scope, receive, send)
+    return sent
+
+
+async def test_a_status_fault_answer_on_the_wire(fake: Fake) -> None:
+    fake.controller.faults.add("status", status=503, retry_after_s=4, path="/ops", times=1)
+    fake.controller.faults.add("status", status=502, message="upstream, down", path="/ops")
+    first, second = await _asgi_messages(fake, "/ops"), await _asgi_messages(fake, "/ops")
+    # ASGI header names are lowercase; the body compact JSON, its length declared.
+    assert first == [
+        {"type": "http.response.start", "status": 503, "headers": [
+            (b"content-type", b"application/json"), (b"content-length", b"32"),
+            (b"retry-after", b"4")]},
+        {"type": "http.response.body", "body": b'{"detail":"Service Unavailable"}'},
+    ]
+    assert second[0]["headers"] == [(b"content-type", b"application/json"),
+                                    (b"content-length", b"%d" % len(second[1]["body"]))]
+    assert second[1]["body"] == b'{"detail":"upstream, down"}'
+
+
+async def test_a_drop_in_process_says_what_a_client_would_see(fake: Fake) -> None:
+    fake.controller.faults.add("drop", times=1)
+    with pytest.raises(ConnectionDropped) as raised:
+        await fake.wesog("GET", "/ops")
+    assert str(raised.value) == "Server disconnected without sending a response."

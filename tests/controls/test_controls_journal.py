@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import tracemalloc
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
 from controls_support import Fake, image
 
-from contracts.spec import default_contract
+from contracts.spec import Contract, RequestReport, default_contract
 from wesog_mock import Journal, JournalEntry
 from wesog_mock.controls.context import RequestContext
 from wesog_mock.domain.clock import iso_ms
@@ -39,7 +41,7 @@ async def test_an_entry_records_the_request_and_its_answer(fake: Fake) -> None:
     [entry] = fake.controller.journal.entries
     assert entry.seq == 1
     assert entry.at == now  # the fake's clock, not the wall
-    assert entry.latency_ms >= 0
+    assert 0 < entry.latency_ms < 60_000  # measured (a perf_counter difference), in ms
     assert entry.tenant == "k1"
     assert (entry.method, entry.path) == ("POST", "/imgs")
     assert entry.query == (("lang", "en"), ("wait", "true"), ("lang", "fr"))
@@ -49,6 +51,25 @@ async def test_an_entry_records_the_request_and_its_answer(fake: Fake) -> None:
     assert entry.dropped is False
     assert entry.operation_id == "createImages"
     assert entry.fault_id is None
+
+
+async def test_an_entry_as_json_has_every_field(fake: Fake) -> None:
+    rule = fake.controller.faults.add("status", status=502, path="/ops", times=1)
+    fake.controller.advance(5)
+    at = iso_ms(fake.controller.now_ms())
+    await fake.wesog("GET", "/ops", params={"x": "1"})
+    await fake.wesog("GET", "/imgs/a", key=None)
+    faulted, plain = (await fake.admin("GET", "/requests")).json()["entries"]
+    assert 0 < faulted.pop("latency_ms") < 60_000
+    assert faulted == {
+        "seq": 1, "at": at, "tenant": "k1", "method": "GET", "path": "/ops",
+        "query": [["x", "1"]], "body_bytes": 0, "body_checked": True, "status": 502,
+        "dropped": False, "operation_id": "listOperations",
+        "findings": [f.as_dict() for f in fake.controller.journal.entries[0].findings],
+        "fault": {"id": rule.id, "kind": "status"},
+    }
+    assert faulted["findings"][0]["code"] == "unknown_parameter"
+    assert (plain["tenant"], plain["status"], plain["fault"]) == (None, 401, None)
 
 
 async def test_findings_carry_warnings_and_violations(fake: Fake) -> None:
@@ -155,6 +176,50 @@ async def test_the_journal_is_bounded_in_held_bodies_too() -> None:
     assert journal._pending == 0
 
 
+class _CountingContract(Contract):
+    """The packaged contract, counting the requests it is asked to check."""
+
+    def __init__(self) -> None:
+        super().__init__(default_contract().document)
+        self.checked = 0
+
+    def validate_request(self, method: str, path: str, **parts: Any) -> RequestReport:
+        self.checked += 1
+        return super().validate_request(method, path, **parts)
+
+
+def _posted(body: bytes) -> RequestContext:
+    return RequestContext(
+        at_ms=0.0, method="POST", path="/imgs", query_string=b"", api_key="k",
+        content_type="application/json", declared_length=len(body), chunked=False,
+        chunks=[body], body_bytes=len(body), body_complete=True, status=202,
+    )
+
+
+async def test_trimming_lets_go_of_the_bodies_it_held() -> None:
+    # 40 bodies of 1 MiB through a journal of 2: what is dropped must be let go, both the body
+    # (at most 2 MiB stays held) and its count (the bodies kept stay well under the cap past
+    # which held bodies are checked at once, so none is checked before someone reads it).
+    mib = 1024 * 1024
+    contract = _CountingContract()
+    journal = Journal(size=2, contract=contract)
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for _ in range(40):
+            journal.record(_posted(b"[" + b" " * mib + b"]"))  # a new body each time
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert contract.checked == 0
+    assert held < 6 * mib, f"{held / mib:.1f} MiB still held for 2 entries of 1 MiB"
+    assert (len(journal), journal.dropped) == (2, 38)
+    assert [(e.seq, e.body_bytes) for e in journal.entries] == [(39, mib + 2), (40, mib + 2)]
+    assert contract.checked == 2  # checked when read, once each
+    assert [e.status for e in journal.entries] == [202, 202]
+    assert contract.checked == 2
+
+
 async def test_a_request_whose_app_raised_is_still_recorded(fake: Fake) -> None:
     async def stream() -> AsyncIterator[bytes]:
         yield b'[{"id": "a", '
@@ -191,3 +256,98 @@ async def test_a_check_that_fails_is_a_finding_about_the_fake_never_a_broken_ans
         assert not finding.is_violation  # the client under test did nothing wrong
         assert "RecursionError" in finding.message
     assert fake.controller.journal._pending == 0  # nothing held after the failed checks
+
+
+def _request(body: bytes | None = None, **fields: Any) -> RequestContext:
+    settings: dict[str, Any] = {
+        "at_ms": 0.0, "method": "POST", "path": "/imgs", "query_string": b"", "api_key": "k",
+        "content_type": "application/json", "declared_length": None, "chunked": False,
+        "status": 202,
+    }
+    if body is not None:
+        settings.update(chunks=[body], body_bytes=len(body), body_complete=True,
+                        declared_length=len(body))
+    settings.update(fields)
+    return RequestContext(**settings)
+
+
+def _recorded(request: RequestContext) -> JournalEntry:
+    journal = Journal(size=5)
+    journal.record(request)
+    [entry] = journal.entries
+    return entry
+
+
+def test_an_entry_keeps_blank_query_values_and_rounds_the_latency() -> None:
+    entry = _recorded(_request(b"[]", query_string=b"lang=&wait=1", latency_ms=1.23456))
+    assert entry.query == (("lang", ""), ("wait", "1"))
+    assert entry.latency_ms == 1.235
+
+
+def test_the_raw_body_is_judged_when_the_route_did_not_decode_it() -> None:
+    entry = _recorded(_request(b'[{"id": "a"}]'))
+    assert entry.body_checked is True
+    assert [(f.code, f.location) for f in entry.violations] == [("missing", "body[0].src")]
+    junk = _recorded(_request(b"[{"))
+    assert [f.code for f in junk.violations] == ["json_invalid"]
+
+
+def test_the_content_type_is_judged() -> None:
+    entry = _recorded(_request(b'[{"id": "a", "src": "s"}]', content_type="text/plain"))
+    assert [f.code for f in entry.violations] == ["content_type"]
+    missing = _recorded(_request(b'[{"id": "a", "src": "s"}]', content_type=None))
+    assert missing.violations == ()  # a JSON body with no Content-Type is read as JSON
+
+
+def test_a_body_never_sent_is_checked_as_empty_and_one_declared_is_not() -> None:
+    # No body, none declared: known to be empty, so judged (a POST needs one).
+    empty = _recorded(_request())
+    assert (empty.body_checked, empty.body_bytes) == (True, 0)
+    assert [f.code for f in empty.violations] == ["missing"]
+    # Declared but not read: not judged, its size the declared one.
+    unread = _recorded(_request(declared_length=70_000_000))
+    assert (unread.body_checked, unread.body_bytes, unread.violations) == (False, 70_000_000, ())
+    streamed = _recorded(_request(chunked=True))
+    assert (streamed.body_checked, streamed.violations) == (False, ())
+
+
+def test_a_failed_check_is_recorded_as_a_warning_about_the_fake() -> None:
+    class Broken(Contract):
+        def validate_request(self, method: str, path: str, **parts: Any) -> RequestReport:
+            raise KeyError("x" * 300)
+
+    journal = Journal(size=2, contract=Broken(default_contract().document))
+    journal.record(_request(b"[]", query_string=b"wait=1"))
+    [entry] = journal.entries
+    [finding] = entry.findings
+    assert (finding.code, finding.loc, finding.severity) == ("fake_error", (), "warning")
+    assert finding.message == (
+        "wesog-mock could not check this request against the contract (KeyError: "
+        f"{str(KeyError('x' * 300))[:200]}); this is a bug of the fake, not of the client")
+    assert (entry.query, entry.body_bytes, entry.body_checked) == ((), 2, False)
+    assert (entry.operation_id, entry.status, entry.tenant) == (None, 202, "k")
+
+
+def test_after_a_clear_the_journal_trims_from_its_new_oldest() -> None:
+    journal = Journal(size=2)
+    for _ in range(3):
+        journal.record(_request(b"[]"))
+    journal.clear()
+    for _ in range(3):
+        journal.record(_request(b"[]"))
+    assert [e.seq for e in journal.entries] == [5, 6]
+    assert journal.dropped == 1
+
+
+def test_the_held_bytes_are_counted_across_a_trim() -> None:
+    # Two kept of three: after the trim, 24 MiB are held for later checks, over the 16 MiB cap,
+    # so the older kept body is checked at once (and let go); a count that lost track of the
+    # bodies still held would check none.
+    mib = 1024 * 1024
+    contract = _CountingContract()
+    journal = Journal(size=2, contract=contract)
+    for size in (2, 12, 12):
+        journal.record(_posted(b"[" + b" " * (size * mib - 2) + b"]"))
+    assert contract.checked == 1
+    assert [e.body_bytes for e in journal.entries] == [12 * mib, 12 * mib]
+    assert contract.checked == 2

@@ -116,9 +116,15 @@ async def test_a9_a_wrong_content_type_is_422(lived_in: FakeServer, content_type
 
 async def test_a9_a_json_suffix_content_type_is_accepted(fake: FakeServer) -> None:
     reply = await fake.call(
-        "POST", "/imgs", body=GOOD, headers={"Content-Type": "application/merge-patch+json"}
+        "POST", "/imgs", body=[{"id": "x", "src": SRC, "title": "T"}],
+        headers={"Content-Type": "application/merge-patch+json"},
     )
     assert reply.status == 202
+    assert (reply.body["num_total"], reply.body["method"]) == (1, "add")
+    fake.controller.settle()
+    assert (await fake.op(reply.body["op_id"]))["all_good"] is True
+    image = (await fake.call("GET", "/imgs/x")).body
+    assert (image["image_id"], image["src"], image["title"]) == ("x", SRC, "T")  # read as JSON
 
 
 async def test_a9_unknown_fields_are_ignored_and_not_stored(fake: FakeServer) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
@@ -117,13 +118,18 @@ def test_wait_true_requests_of_a_server_thread_are_woken_by_the_test_thread() ->
                 ))
                 for n in range(count)
             ]
+            # Bounded: a regression that never queues them fails the test instead of spinning.
+            deadline = time.monotonic() + 30
             while sum(len(controller.operations(key)) for key in keys) < count:
+                if time.monotonic() > deadline:
+                    raise AssertionError("the requests never all queued their operations")
                 await anyio.lowlevel.checkpoint()
             all_waiting.set()
             for response in await asyncio.gather(*requests):
                 replies.append((response.status_code, response.json()))
 
-    server = threading.Thread(target=asyncio.run, args=(serve(),))
+    # A daemon: should it hang, the worker still exits (the asserts below fail it first).
+    server = threading.Thread(target=asyncio.run, args=(serve(),), daemon=True)
     server.start()
     assert all_waiting.wait(timeout=30)
     assert not any(op["is_finished"] for key in keys for op in controller.operations(key))

@@ -62,3 +62,22 @@ def test_a_schema_needs_a_method_for_every_kind() -> None:
     with pytest.raises(ValueError, match="read fields"):
         ImageSchema(write_fields=schema.write_fields, read_fields=("image_id",),
                     method_of_kind=schema.method_of_kind)
+
+
+def test_a_schema_of_other_fields_shapes_records_and_reads_by_them() -> None:
+    # Not the packaged contract's (built once, and shared): a schema built here, from scratch.
+    schema = ImageSchema(
+        write_fields=("src", "title"), read_fields=("image_id", "src", "height", "title"),
+        method_of_kind={"create": "add", "replace": "upd", "merge": "upd", "delete": "del"},
+    )
+    record = schema.new_record({"id": "a", "src": "s", "title": None, "colour": "red"})
+    assert record == {"src": "s"}  # no id, no null, nothing unknown
+    assert schema.new_record({"src": "s", "title": "T"}) == {"src": "s", "title": "T"}
+    assert schema.merged(record, {"title": "T", "height": 3}) == {"src": "s", "title": "T"}
+    assert schema.read_view("a", {"src": "s", "title": "T"}) == {
+        "image_id": "a", "src": "s", "height": None, "title": "T"}
+    assert list(schema.read_view("a", record)) == ["image_id", "src", "height", "title"]
+    assert schema.read_view("a", record, ["title", "image_id"]) == {"title": None, "image_id": "a"}
+    with pytest.raises(ValueError, match="read fields must hold image_id and every write field"):
+        ImageSchema(write_fields=("src", "title"), read_fields=("src", "title"),
+                    method_of_kind=schema.method_of_kind)

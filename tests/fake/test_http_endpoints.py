@@ -244,9 +244,13 @@ async def test_the_contract_is_served_at_openapi_yaml(fake: FakeServer) -> None:
 async def test_head_answers_like_get_without_a_body(fake: FakeServer, path: str) -> None:
     fake.controller.seed("k1", [{"id": "a", "src": SRC}])
     await fake.call("DELETE", "/imgs/zz")
-    head = await fake.call("HEAD", path)
-    get = await fake.call("GET", path)
-    assert head.status == get.status == 200
+    head = await fake.call("HEAD", path)  # `call` asserts that it has no body
+    get = await fake.client.get(path, headers={"API-Key": "k1"})
+    assert head.status == get.status_code == 200
+    # The headers of the GET's answer, the length of the body it would have sent included.
+    assert head.headers["content-type"] == get.headers["content-type"]
+    assert head.headers["content-length"] == str(len(get.content))
+    assert len(get.content) > 2
 
 
 @pytest.mark.parametrize(

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+import anyio
 import anyio.lowlevel
 import pytest
 
@@ -195,6 +197,32 @@ async def test_a5_wait_true_falls_back_to_202_past_the_sync_timeout(
     assert (await fake.op(reply.body["op_id"]))["is_finished"] is True
 
 
+async def test_configure_leaves_queued_operations_with_the_delays_they_were_given(
+    make_fake: MakeFake,
+) -> None:
+    fake = make_fake(queue_delay_ms=50, item_ms=100)
+    first = (await fake.call("POST", "/imgs", body=images("a"))).body["op_id"]
+    second = (await fake.call("POST", "/imgs", body=images("bc"))).body["op_id"]  # behind it
+    fake.controller.configure(queue_delay_ms=5_000, item_ms=1_000)
+    third = (await fake.call("POST", "/imgs", body=images("d"))).body["op_id"]
+    fake.controller.advance(150)  # ready at 50, one item of 100 ms
+    assert summary(await fake.op(first)) == (True, True, 1, 0, True)
+    running = await fake.op(second)
+    assert (running["is_started"], running["is_finished"]) == (True, False)
+    fake.controller.advance(200)  # started at 150 when the first finished, two items of 100 ms
+    done = await fake.op(second)
+    assert summary(done) == (True, True, 2, 0, True)
+    assert (done["idle_ms"], done["exec_ms"]) == (150, 200)
+    assert set(fake.controller.images("k1")) == {"a", "b", "c"}
+    # Submitted after the change: the new delays.
+    fake.controller.advance(5_000 - 350 + 999)
+    running = await fake.op(third)
+    assert (running["is_started"], running["is_finished"]) == (True, False)
+    fake.controller.advance(1)
+    late = await fake.op(third)
+    assert (late["is_finished"], late["idle_ms"], late["exec_ms"]) == (True, 5_000, 1_000)
+
+
 async def test_d7_wait_false_answers_at_once_whatever_the_delays(make_fake: MakeFake) -> None:
     fake = make_fake(queue_delay_ms=10_000, item_ms=10_000)
     reply = await fake.call("POST", "/imgs", body=images("ab"))
@@ -300,3 +328,55 @@ async def test_a7_on_the_real_clock_no_later_look_contradicts_the_202(
             if later["is_started"]:
                 assert later["started_at"] >= accepted["created_at"]
             accepted = later
+
+
+# The real clock is the default of `wesog-mock serve`. A waiting request sleeps in wall time until
+# the next due event: the bounds below are 25 times what the delays need, and a wait that read
+# the milliseconds as seconds would sleep 1000 times too long and trip them at once.
+_REAL_WAIT_BOUND_S = 5.0
+
+
+async def test_d7_on_the_real_clock_wait_true_answers_once_the_items_have_run(
+    make_fake: MakeFake,
+) -> None:
+    fake = make_fake(clock="real", item_ms=100)
+    started = time.perf_counter()
+    with anyio.fail_after(_REAL_WAIT_BOUND_S):
+        answer = await fake.call("POST", "/imgs", params={"wait": "true"}, body=images("ab"))
+    took = time.perf_counter() - started
+    assert answer.status == 200, answer
+    assert (answer.body["is_finished"], answer.body["all_good"]) == (True, True)
+    assert answer.body["exec_ms"] >= 200  # two items of 100 ms
+    assert took >= 0.19  # it did wait (the clock's resolution aside)
+    assert set(fake.controller.images("k1")) == {"a", "b"}
+
+
+async def test_d7_on_the_real_clock_wait_true_sleeps_only_until_the_operation_is_due(
+    make_fake: MakeFake,
+) -> None:
+    # 20 ms of work: the answer comes long before a second. The fastest of three is judged, so
+    # one stall of a busy machine does not fail it; a wait that slept whole seconds would.
+    fake = make_fake(clock="real", item_ms=20)
+    took = []
+    for n in range(3):
+        started = time.perf_counter()
+        with anyio.fail_after(_REAL_WAIT_BOUND_S):
+            answer = await fake.call("POST", "/imgs", params={"wait": "true"},
+                                     body=images(f"{n}"))
+        took.append(time.perf_counter() - started)
+        assert answer.status == 200, answer
+    assert 0.019 <= min(took) < 0.9, took
+
+
+async def test_a5_on_the_real_clock_wait_true_answers_202_at_the_sync_timeout(
+    make_fake: MakeFake,
+) -> None:
+    fake = make_fake(clock="real", item_ms=60_000, sync_timeout_s=0.2)
+    started = time.perf_counter()
+    with anyio.fail_after(_REAL_WAIT_BOUND_S):
+        answer = await fake.call("POST", "/imgs", params={"wait": "true"}, body=images("a"))
+    took = time.perf_counter() - started
+    assert answer.status == 202, answer
+    assert (answer.body["is_started"], answer.body["is_finished"]) == (True, False)
+    assert answer.body["do_wait"] is True
+    assert took >= 0.19

@@ -1,0 +1,103 @@
+"""The error answers the fake renders itself, word for word: a failure of its own (500), a
+client gone mid-body (400, journaled), and the admin API's refusals (422, 404, 409)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from controls_support import Fake, image
+
+from wesog_mock import Controller, MockConfig, create_app
+from wesog_mock.domain.config import ConfigError
+from wesog_mock.domain.engine import AlreadyStarted, NotFound
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[Fake]:
+    async with Fake() as made:
+        yield made
+
+
+def _broken(*args: object, **kwargs: object) -> Any:
+    raise RuntimeError("a bug of the fake")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "broken"), [("GET", "/ops", "operations"),
+                                   ("GET", "/_mock/state?tenant=k1", "state")],
+)
+async def test_a_failure_of_the_fake_is_a_bare_500(
+    monkeypatch: pytest.MonkeyPatch, method: str, path: str, broken: str
+) -> None:
+    app = create_app(MockConfig(clock="virtual"))
+    controller: Controller = app.state.controller
+    monkeypatch.setattr(controller, broken, _broken)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://fake") as client:
+        answer = await client.request(method, path, headers={"API-Key": "k1"})
+    assert (answer.status_code, answer.json()) == (500, {"detail": "Internal Server Error"})
+    assert answer.headers["content-type"] == "application/json"
+
+
+async def test_a_client_gone_mid_body_is_journaled_as_a_400(fake: Fake) -> None:
+    sent: list[dict[str, Any]] = []
+    parts = iter([{"type": "http.request", "body": b'[{"id": "a", ', "more_body": True},
+                  {"type": "http.disconnect"}])
+
+    async def receive() -> Any:
+        return next(parts)
+
+    async def send(message: Any) -> None:
+        sent.append(dict(message))
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+             "method": "POST", "scheme": "http", "path": "/imgs", "raw_path": b"/imgs",
+             "query_string": b"", "root_path": "", "client": ("127.0.0.1", 1),
+             "server": ("fake", 80),
+             "headers": [(b"api-key", b"k1"), (b"content-type", b"application/json"),
+                         (b"content-length", b"100")]}
+    await fake.app(scope, receive, send)
+    assert sent[0]["status"] == 400
+    assert sent[1]["body"] == (
+        b'{"detail":"The client disconnected before it had sent the whole body."}')
+    [entry] = fake.controller.journal.entries
+    assert (entry.status, entry.body_checked, entry.body_bytes) == (400, False, 100)
+    assert fake.controller.operations("k1") == []
+
+
+async def test_a_refused_setting_is_a_422_naming_it(fake: Fake) -> None:
+    answer = await fake.admin("PATCH", "/config", json={"item_ms": -1})
+    assert answer.status_code == 422
+    with pytest.raises(ConfigError) as expected:
+        fake.controller.configure(item_ms=-1)
+    assert answer.json() == {"detail": str(expected.value), "field": "item_ms"}
+    assert "item_ms" in answer.json()["detail"]
+
+
+async def test_releasing_an_unknown_operation_is_a_404_naming_it(fake: Fake) -> None:
+    answer = await fake.admin("POST", "/faults/release", params={"tenant": "k1", "op_id": "9"})
+    assert answer.status_code == 404
+    assert answer.json() == {"detail": "Operation 9 not found.", "field": "op_id"}
+
+
+async def test_a_real_clock_that_cannot_move_is_a_409_naming_the_clock() -> None:
+    async with Fake(clock="real") as fake:
+        answer = await fake.admin("POST", "/settle")
+        assert answer.status_code == 409
+        assert answer.json() == {"field": "clock", "detail": (
+            "the clock is real and cannot settle; create the fake with clock='virtual' "
+            "(wesog-mock serve --clock virtual) to move it")}
+
+
+async def test_the_domain_errors_carry_what_they_are_about(fake: Fake) -> None:
+    assert (AlreadyStarted(7).op_id, NotFound("operation", 7).what) == (7, "operation")
+    fake.controller.configure(item_ms=10)
+    op_id = (await fake.add(image("a")))["op_id"]
+    answer = await fake.wesog("DELETE", f"/ops/{op_id}")
+    assert answer.status_code == 409
+    assert answer.json() == {"detail": str(AlreadyStarted(op_id))}
