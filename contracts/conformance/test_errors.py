@@ -36,6 +36,17 @@ def test_invalid_requests_are_422_and_create_nothing(wesog_client: WesogClient,
     refused()
 
 
+@rules("A13")
+def test_a_bad_query_is_refused_before_an_unknown_image(wesog_client: WesogClient) -> None:
+    # An example, not left to the draws above: with few examples none may read a missing image
+    # with a bad query, and a server that looks the image up first would go unnoticed.
+    missing = wesog_client.new_id("missing")
+    exchange = wesog_client.request("GET", f"/imgs/{missing}", query={"fields": "no-such-field"})
+    check(exchange, exchange.status == 422, "A13", "check order",
+          "the query (422) before whether the image exists (404)", expected=422,
+          got=exchange.status)
+
+
 @rules("A9")
 def test_unknown_fields_are_ignored(wesog_client: WesogClient) -> None:
     image_id = wesog_client.new_id()
