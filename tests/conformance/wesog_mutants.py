@@ -198,13 +198,17 @@ class ValidatesBeforeLimits(Mutant):
 
 
 class FieldsIgnored(Mutant):
-    """`fields` is not implemented: an image read always answers the whole record, so the
-    named fields are there (the document's part) and everything else too (A15)."""
+    """`fields` is validated but never applied (a handler that forgot it): an image read
+    always answers the whole record, so the named fields are there (the document's part) and
+    everything else too (A15)."""
 
     async def handle(self, req: Req) -> Ans:
-        if req.method == "GET" and req.path.startswith("/imgs/"):
-            req = replace(req, query=[(k, v) for k, v in req.query if k != "fields"])
-        return await self.forward(req)
+        ans = await self.forward(req)
+        if req.method == "GET" and req.path.startswith("/imgs/") and ans.status == 200 \
+                and any(k == "fields" for k, _ in req.query):
+            return await self.forward(
+                replace(req, query=[(k, v) for k, v in req.query if k != "fields"]))
+        return ans
 
 
 class UrgentIgnored(Mutant):
