@@ -13,7 +13,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from alternative_readings import UpsertMerges
+# Where a reading of an A rule is also the likeliest bug, the mutant is that reading.
+from alternative_readings import GuideDefaults, OpsNewestFirst, UpsertMerges
 from engine_mutants import (
     ItemsSeeOnlyTheStore,
     PutMergesInTheEngine,
@@ -247,14 +248,6 @@ class WaitIgnored(Mutant):
         return ans.with_json(document) if wait and document is not None else ans
 
 
-class OpsNewestFirst(Mutant):
-    def rewrite(self, req: Req, ans: Ans) -> Ans:
-        document = ans.json()
-        if req.method == "GET" and req.path == "/ops" and isinstance(document, list):
-            return ans.with_json(document[::-1])
-        return ans
-
-
 class CancelOfStartedSucceeds(Mutant):
     async def handle(self, req: Req) -> Ans:
         ans = await self.forward(req)
@@ -301,13 +294,6 @@ class UnknownFieldsRefused(Mutant):
             return Ans(422, [(b"content-type", b"application/json")],
                        json.dumps({"detail": extra}).encode())
         return await self.forward(req)
-
-
-class GuideDefaults(Mutant):
-    """The overview's reading: wait and strict default to true (the fake's own switch)."""
-
-    def __post_init__(self) -> None:
-        self.app = create_app(MockConfig(clock="virtual", guide_defaults=True))
 
 
 def real_clock_fake() -> Any:
