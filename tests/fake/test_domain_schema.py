@@ -11,7 +11,7 @@ from contracts.model import image_fields
 from contracts.spec import default_contract
 from contracts.vocabulary import KINDS as CONTRACT_KINDS
 from wesog_mock.controls.schema import image_schema
-from wesog_mock.domain.batch import KINDS, ImageSchema
+from wesog_mock.domain.batch import KINDS, ImageSchema, SeedError
 from wesog_mock.domain.messages import LANGUAGES, Lang
 
 CONTRACT = default_contract()
@@ -83,3 +83,33 @@ def test_a_schema_of_other_fields_shapes_records_and_reads_by_them() -> None:
     with pytest.raises(ValueError, match="read fields must hold image_id and every write field"):
         ImageSchema(write_fields=("src", "title"), read_fields=("src", "title"),
                     method_of_kind=schema.method_of_kind)
+
+
+def test_a_schema_of_other_fields_derives_and_seeds_the_fields_nobody_writes() -> None:
+    schema = ImageSchema(
+        write_fields=("src", "title"), read_fields=("image_id", "src", "height", "title"),
+        method_of_kind={"create": "add", "replace": "upd", "merge": "upd", "delete": "del"},
+    )
+    assert schema.derived_fields == ("height",)  # not the id, not a writable field
+    # A seed copied from a read view holds `image_id`: it is the key, never a stored field.
+    seeded = schema.seeded_record({"image_id": "a", "src": "s", "height": 3}, "images[0]")
+    assert schema.fields_of(seeded) == {"src": "s", "height": 3}
+    assert schema.read_view("a", seeded) == {
+        "image_id": "a", "src": "s", "height": 3, "title": None}
+    with pytest.raises(SeedError) as refused:
+        schema.seeded_record({"src": "s", "height": "tall"}, "images[2]")
+    assert (refused.value.field, str(refused.value)) == (
+        "images[2].height", "images[2].height: must be an integer or null, not 'tall'")
+
+
+def test_records_of_one_shape_share_one_shape_object() -> None:
+    # The record's layout (see ImageSchema): the names tuple is shared, not one per record.
+    # A schema of its own: the packaged one's bounded table is shared by the whole process.
+    schema = ImageSchema(
+        write_fields=("src", "title"), read_fields=("image_id", "src", "title"),
+        method_of_kind={"create": "add", "replace": "upd", "merge": "upd", "delete": "del"},
+    )
+    made = schema.new_record({"src": "s", "title": "T"})
+    merged = schema.merged(schema.new_record({"src": "s"}), {"title": "T"})
+    assert merged[0] == made[0]
+    assert merged[0] is made[0]
