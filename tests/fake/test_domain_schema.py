@@ -102,14 +102,32 @@ def test_a_schema_of_other_fields_derives_and_seeds_the_fields_nobody_writes() -
         "images[2].height", "images[2].height: must be an integer or null, not 'tall'")
 
 
-def test_records_of_one_shape_share_one_shape_object() -> None:
-    # The record's layout (see ImageSchema): the names tuple is shared, not one per record.
-    # A schema of its own: the packaged one's bounded table is shared by the whole process.
-    schema = ImageSchema(
+def _fresh_schema() -> ImageSchema:
+    # A schema of its own, with an empty table of plans: the packaged one's is shared (and
+    # warmed) by the whole process.
+    return ImageSchema(
         write_fields=("src", "title"), read_fields=("image_id", "src", "title"),
         method_of_kind={"create": "add", "replace": "upd", "merge": "upd", "delete": "del"},
     )
-    made = schema.new_record({"src": "s", "title": "T"})
+
+
+def test_bodies_of_one_field_or_none_make_records_of_that_many() -> None:
+    schema = _fresh_schema()
+    assert schema.new_record({"src": "s"}) == (("src",), "s")
+    assert schema.new_record({"colour": "red"}) == ((),)
+    assert schema.new_record({"src": "s", "title": None}) == (("src",), "s")
+
+
+@pytest.mark.parametrize("orders", [
+    [("src", "title"), ("title", "src")], [("title", "src"), ("src", "title")],
+])
+def test_records_of_one_shape_share_one_shape_object(orders: list[tuple[str, str]]) -> None:
+    # The record's layout (see ImageSchema): the names tuple is shared, not one per record,
+    # whatever the order of the body's keys.
+    schema = _fresh_schema()
+    values = {"src": "s", "title": "T"}
+    first, second = (schema.new_record({k: values[k] for k in keys}) for keys in orders)
     merged = schema.merged(schema.new_record({"src": "s"}), {"title": "T"})
-    assert merged[0] == made[0]
-    assert merged[0] is made[0]
+    assert first == second == merged == (("src", "title"), "s", "T")
+    assert second[0] is first[0]
+    assert merged[0] is first[0]
