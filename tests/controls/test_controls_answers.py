@@ -70,6 +70,41 @@ async def test_a_client_gone_mid_body_is_journaled_as_a_400(fake: Fake) -> None:
     assert fake.controller.operations("k1") == []
 
 
+_BODY = b'[{"id": "a", "src": "https://example.com/1.jpg"}]'
+
+
+@pytest.mark.parametrize("messages", [
+    # ASGI lets a message leave out `body` (b"") and `more_body` (False): a split body with
+    # an empty first message, and one split in two whose last message names no `more_body`.
+    [{"type": "http.request", "more_body": True},
+     {"type": "http.request", "body": _BODY[:9], "more_body": True},
+     {"type": "http.request", "body": _BODY[9:]}],
+    [{"type": "http.request", "body": _BODY[:20], "more_body": True},
+     {"type": "http.request", "body": _BODY[20:]}],
+], ids=["empty-first", "two-parts"])
+async def test_a_body_in_asgi_messages_is_read_whole(
+    fake: Fake, messages: list[dict[str, Any]]
+) -> None:
+    sent: list[dict[str, Any]] = []
+    parts = iter(messages)
+
+    async def receive() -> Any:
+        # Past the body a server only reports the client leaving: reading on is a bug.
+        return next(parts, {"type": "http.disconnect"})
+
+    async def send(message: Any) -> None:
+        sent.append(dict(message))
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+             "method": "POST", "scheme": "http", "path": "/imgs", "raw_path": b"/imgs",
+             "query_string": b"wait=true", "root_path": "", "client": ("127.0.0.1", 1),
+             "server": ("fake", 80),
+             "headers": [(b"api-key", b"k1"), (b"content-type", b"application/json")]}
+    await fake.app(scope, receive, send)
+    assert sent[0]["status"] == 200
+    assert fake.controller.images("k1")["a"]["src"] == "https://example.com/1.jpg"
+
+
 async def test_a_refused_setting_is_a_422_naming_it(fake: Fake) -> None:
     answer = await fake.admin("PATCH", "/config", json={"item_ms": -1})
     assert answer.status_code == 422

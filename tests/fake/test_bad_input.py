@@ -285,3 +285,34 @@ async def test_a9_delete_one_image_has_no_body_so_any_body_is_ignored(
     reply = await fake.call("DELETE", "/imgs/a", params={"wait": "true"}, content=b"x" * 100)
     assert reply.status == 200
     assert fake.controller.images("k1") == {}
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "br"])
+async def test_a_declared_content_encoding_is_a_422_naming_the_header(
+    lived_in: FakeServer, encoding: str
+) -> None:
+    # The body is plain JSON: the header alone is refused, before the body is decoded.
+    reply = await assert_unchanged_by(lived_in, "POST", "/imgs", body=GOOD,
+                                      headers={"Content-Encoding": encoding.upper()})
+    assert reply.status == 422
+    assert reply.body == {"detail": [{
+        "type": "content_encoding", "loc": ["header", "Content-Encoding"],
+        "msg": f"Content-Encoding {encoding!r} is not supported: send the body uncompressed",
+        "input": encoding,
+    }]}
+
+
+@pytest.mark.parametrize("encoding", ["", "identity", "Identity"])
+async def test_an_identity_or_empty_content_encoding_is_no_encoding(
+    fake: FakeServer, encoding: str
+) -> None:
+    reply = await fake.call("POST", "/imgs", params={"wait": "true"}, body=GOOD,
+                            headers={"Content-Encoding": encoding})
+    assert reply.status == 200
+    assert fake.state()["k1"][0]["x"]["src"] == SRC
+
+
+async def test_a_content_encoding_on_a_bodiless_delete_is_not_read(fake: FakeServer) -> None:
+    reply = await fake.call("DELETE", "/imgs/x", params={"wait": "true"},
+                            headers={"Content-Encoding": "gzip"})
+    assert (reply.status, reply.body["is_finished"]) == (200, True)  # not a 422

@@ -81,10 +81,13 @@ def test_d8_list_is_oldest_first_with_op_id_and_other_tenants_are_not_found(
     listed = domain.controller.operations("t1")
     assert [view["op_id"] for view in listed] == [op.op_id for op in ops]
     controller = domain.controller
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFound) as theirs_refused:
         controller.operation("t1", theirs.op_id)
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFound) as unknown:
         controller.operation("t1", 10**9)
+    # The Python API's caller learns what was not found from the exception's attributes.
+    assert (theirs_refused.value.what, theirs_refused.value.key) == ("operation", theirs.op_id)
+    assert (unknown.value.key, str(unknown.value)) == (10**9, f"Operation {10**9} not found.")
     assert controller.operation("t2", theirs.op_id) == domain.view(theirs, with_id=False)
     assert "op_id" not in ops[0].view(0.0, with_id=False)
 

@@ -11,7 +11,7 @@ from contracts.model import image_fields
 from contracts.spec import default_contract
 from contracts.vocabulary import KINDS as CONTRACT_KINDS
 from wesog_mock.controls.schema import image_schema
-from wesog_mock.domain.batch import KINDS, ImageSchema
+from wesog_mock.domain.batch import KINDS, ImageSchema, SeedError
 from wesog_mock.domain.messages import LANGUAGES, Lang
 
 CONTRACT = default_contract()
@@ -72,14 +72,63 @@ def test_a_schema_of_other_fields_shapes_records_and_reads_by_them() -> None:
     )
     record = schema.new_record({"id": "a", "src": "s", "title": None, "colour": "red"})
     assert schema.fields_of(record) == {"src": "s"}  # no id, no null, nothing unknown
-    assert schema.fields_of(schema.new_record({"src": "s", "title": "T"})) == {
-        "src": "s", "title": "T"}
-    assert schema.fields_of(schema.merged(record, {"title": "T", "height": 3})) == {
-        "src": "s", "title": "T"}
-    assert schema.read_view("a", schema.new_record({"src": "s", "title": "T"})) == {
+    titled = schema.new_record({"src": "s", "title": "T"})
+    assert schema.fields_of(titled) == {"src": "s", "title": "T"}
+    merged = schema.merged(record, {"title": "T", "height": 3})
+    assert schema.fields_of(merged) == {"src": "s", "title": "T"}
+    assert schema.read_view("a", titled) == {
         "image_id": "a", "src": "s", "height": None, "title": "T"}
     assert list(schema.read_view("a", record)) == ["image_id", "src", "height", "title"]
     assert schema.read_view("a", record, ["title", "image_id"]) == {"title": None, "image_id": "a"}
-    with pytest.raises(ValueError, match="read fields must hold image_id and every write field"):
+    with pytest.raises(ValueError, match=r"^the read fields must hold image_id") as refused:
         ImageSchema(write_fields=("src", "title"), read_fields=("src", "title"),
                     method_of_kind=schema.method_of_kind)
+    assert str(refused.value) == "the read fields must hold image_id and every write field"
+
+
+def test_a_schema_of_other_fields_derives_and_seeds_the_fields_nobody_writes() -> None:
+    schema = ImageSchema(
+        write_fields=("src", "title"), read_fields=("image_id", "src", "height", "title"),
+        method_of_kind={"create": "add", "replace": "upd", "merge": "upd", "delete": "del"},
+    )
+    assert schema.derived_fields == ("height",)  # not the id, not a writable field
+    # A seed copied from a read view holds `image_id`: it is the key, never a stored field.
+    seeded = schema.seeded_record({"image_id": "a", "src": "s", "height": 3}, "images[0]")
+    assert schema.fields_of(seeded) == {"src": "s", "height": 3}
+    assert schema.read_view("a", seeded) == {
+        "image_id": "a", "src": "s", "height": 3, "title": None}
+    with pytest.raises(SeedError) as refused:
+        schema.seeded_record({"src": "s", "height": "tall"}, "images[2]")
+    assert (refused.value.field, str(refused.value)) == (
+        "images[2].height", "images[2].height: must be an integer or null, not 'tall'")
+
+
+def _fresh_schema() -> ImageSchema:
+    # A schema of its own, with an empty table of plans: the packaged one's is shared (and
+    # warmed) by the whole process.
+    return ImageSchema(
+        write_fields=("src", "title"), read_fields=("image_id", "src", "title"),
+        method_of_kind={"create": "add", "replace": "upd", "merge": "upd", "delete": "del"},
+    )
+
+
+def test_bodies_of_one_field_or_none_make_records_of_that_many() -> None:
+    schema = _fresh_schema()
+    assert schema.new_record({"src": "s"}) == (("src",), "s")
+    assert schema.new_record({"colour": "red"}) == ((),)
+    assert schema.new_record({"src": "s", "title": None}) == (("src",), "s")
+
+
+@pytest.mark.parametrize("orders", [
+    [("src", "title"), ("title", "src")], [("title", "src"), ("src", "title")],
+])
+def test_records_of_one_shape_share_one_shape_object(orders: list[tuple[str, str]]) -> None:
+    # The record's layout (see ImageSchema): the names tuple is shared, not one per record,
+    # whatever the order of the body's keys.
+    schema = _fresh_schema()
+    values = {"src": "s", "title": "T"}
+    first, second = (schema.new_record({k: values[k] for k in keys}) for keys in orders)
+    merged = schema.merged(schema.new_record({"src": "s"}), {"title": "T"})
+    assert first == second == merged == (("src", "title"), "s", "T")
+    assert second[0] is first[0]
+    assert merged[0] is first[0]

@@ -296,6 +296,22 @@ async def test_a_reset_answers_a_pending_wait_at_once(make_fake: MakeFake) -> No
     assert (await fake.call("GET", f"/ops/{reply.body['op_id']}")).status == 404
 
 
+async def test_a_reset_of_one_tenant_leaves_the_others_waits_pending(make_fake: MakeFake) -> None:
+    fake = make_fake(queue_delay_ms=5_000)
+    task = asyncio.ensure_future(
+        fake.call("POST", "/imgs/a", key="k2", params={"wait": "true"}, body={"src": "s"})
+    )
+    await yield_until(lambda: bool(fake.controller.operations("k2")))
+    fake.controller.reset("k1")  # wakes every waiter: k2's must look and wait on
+    await yield_a_while()
+    assert not task.done()
+    fake.controller.advance(5_000)
+    await yield_until(task.done)
+    reply: Reply = task.result()
+    assert reply.status == 200
+    assert reply.body["is_finished"] is True
+
+
 def test_a_held_operation_blocks_its_tenant_but_not_the_others(domain: Domain) -> None:
     held = domain.submit("create", [("a", {"src": "s"})], fault="hold")
     later = domain.submit("merge", [("a", {"title": "T"})], strict=True)

@@ -47,7 +47,8 @@ NOT_RUN = {
     "--wesog-app wesog_mutants:fake": "a timing of the whole suite; the same run is "
                                       "tests/conformance/test_conformance_suite.py's",
     "benchmarks/": "benchmarks: minutes long, and wrk must be installed",
-    "scripts/mutation.sh": "the mutation run: 20 minutes and more, and mutmut must be installed",
+    "scripts/mutation.sh": "mutation testing: mutmut is no dependency, and a run takes 10 to "
+                           "40 minutes",
     "st run openapi.yaml": ".ci/run runs it on wesog-mock serve (about 100 s; the test below "
                            "checks that it is the same command)",
 }
