@@ -84,3 +84,31 @@ async def test_the_collector_stays_off_if_someone_else_turned_it_off() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+async def test_a_large_batch_freezes_nothing_in_a_process_that_does_not_freeze() -> None:
+    # The fixtures run in the user's test process: its collector is theirs.
+    app = create_app(MockConfig(clock="virtual"))
+    frozen = gc.get_freeze_count()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://t", headers={"API-Key": "k"}) as http:
+        assert (await http.post("/imgs?wait=true", json=_batch(8_000))).status_code == 200
+    assert gc.get_freeze_count() == frozen
+
+
+async def test_a_large_batch_is_frozen_in_a_process_that_freezes_as_serve_does() -> None:
+    # `wesog-mock serve` freezes what startup made; a big batch's records are frozen after it,
+    # so that the first collection does not walk them all again.
+    app = create_app(MockConfig(clock="virtual"))
+    gc.freeze()
+    try:
+        before = gc.get_freeze_count()
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                     base_url="http://t", headers={"API-Key": "k"}) as http:
+            answer = await http.post("/imgs?wait=true", json=_batch(8_000))
+        assert answer.status_code == 200
+        assert gc.get_freeze_count() >= before + 8_000  # at least one tuple per record
+        assert gc.isenabled()
+        assert len(app.state.controller.images("k")) == 8_000
+    finally:
+        gc.unfreeze()

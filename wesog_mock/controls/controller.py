@@ -326,7 +326,14 @@ def gc_paused(pause: bool) -> Iterator[None]:
     That work allocates hundreds of thousands of objects and no reference cycles, yet each
     allocation burst makes the collector walk the whole heap again: pausing it made a
     100,000-image batch several times faster to accept. The first pauser re-enables it.
-    Never held across an `await`: other requests would run with the collector off."""
+    Never held across an `await`: other requests would run with the collector off.
+
+    In a process that freezes its long-lived objects (`wesog-mock serve` does at start, see
+    cli._tune_collector) it freezes what is alive on the way out too: the batch's objects live
+    on as stored records or a queued operation, and the first collection after re-enabling
+    would walk all of them (0.1 s for 100,000 images, measured). Reference counting still
+    frees them; only cyclic garbage made before the pause is never collected. A process that
+    does not freeze (a user's tests, with the fixtures) is left as it was."""
     was_enabled = pause and gc.isenabled()
     if was_enabled:
         gc.disable()
@@ -334,6 +341,8 @@ def gc_paused(pause: bool) -> Iterator[None]:
         yield
     finally:
         if was_enabled:
+            if gc.get_freeze_count():
+                gc.freeze()
             gc.enable()
 
 

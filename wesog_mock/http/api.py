@@ -92,10 +92,10 @@ class WesogApi:
         raw = await _read_body(request, config.max_body_bytes) if endpoint.body is not None else b""
         with gc_paused(len(raw) >= _BULK_BODY_BYTES):
             params, document = self._parse(request, context, endpoint, raw, config)
-        if image_id is None:
-            items = [(item["id"], item) for item in document]  # ids are validated strings
-        else:
-            items = [(image_id, document if document is not None else {})]
+            if image_id is None:
+                items = [(item["id"], item) for item in document]  # ids are validated strings
+            else:
+                items = [(image_id, document if document is not None else {})]
         mutation = Mutation(
             tenant=tenant, kind=self._kind_of_method[request.method], items=items,
             wait=params["wait"], urgent=params["urgent"], strict=params["strict"],
