@@ -273,6 +273,9 @@ def _answer_cut_requests(app: ASGIApp, controller: Controller) -> ASGIApp:
             started = started or message["type"] == "http.response.start"
             await send(message)
 
+        # The server's own `send` stays reachable (functools' convention): a `drop` fault
+        # closes the connection through it (middleware._drop), which this wrapper would hide.
+        sending.__wrapped__ = send  # type: ignore[attr-defined]
         try:
             await app(scope, receive, sending)
         except asyncio.CancelledError:

@@ -327,3 +327,23 @@ def test_keep_alive_requests_to_the_live_server_are_not_held_back() -> None:
 def test_the_listening_socket_names_tcp_so_asyncio_sets_nodelay() -> None:
     with listening_socket("127.0.0.1", 0) as sock:
         assert sock.proto == socket.IPPROTO_TCP
+
+
+def test_a_drop_fault_closes_the_connection_of_wesog_mock_serve_without_an_answer(
+    served: tuple[subprocess.Popen[str], str],
+) -> None:
+    # What a user of `serve` sees: the server disconnects; no 500, no traceback in its log.
+    process, url = served
+    with httpx.Client(base_url=url, headers={"API-Key": "k"}, timeout=10) as client:
+        rule = client.post("/_mock/faults", json={"kind": "drop", "path": "/ops", "times": 1})
+        assert rule.status_code == 201, rule.text
+        with pytest.raises(httpx.RemoteProtocolError, match="without sending a response"):
+            client.get("/ops")
+        assert client.get("/ops").status_code == 200  # the rule fired once, then is spent
+        journal = client.get("/_mock/requests", params={"path": "/ops"}).json()["entries"]
+        assert [(e["status"], e["dropped"]) for e in journal] == [(None, True), (200, False)]
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=20)
+    assert process.returncode == 0
+    assert "Traceback" not in err
+    assert "ConnectionDropped" not in err

@@ -23,6 +23,7 @@ server. So a `drop` fault does what it can where it runs:
 
 from __future__ import annotations
 
+import inspect
 import json
 from time import perf_counter
 from typing import Any
@@ -171,6 +172,8 @@ async def _answer_status(fault: FaultRule, send: Send) -> None:
 async def _drop(receive: Receive, send: Send) -> None:
     # uvicorn's `send` is a bound method of its request cycle, which holds the transport. The
     # reach-in is deliberate and contained: ASGI itself has no way to drop a connection.
+    # Past any wrapper that declares what it wraps (`wesog-mock serve`'s stop guard does).
+    send = inspect.unwrap(send)
     transport: Any = getattr(getattr(send, "__self__", None), "transport", None)
     if transport is None or not callable(getattr(transport, "close", None)):
         raise ConnectionDropped("Server disconnected without sending a response.")
