@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _servers import OPERATION, bare_app, start, stop
+from _servers import OPERATION, _first_url, bare_app, start, stop
 from http_throughput import BODY, HEADERS, lua, wrk
 
 ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
@@ -67,30 +67,26 @@ def floor_app() -> ASGIApp:
     return app
 
 
-def _serve_floor(port: int) -> None:
+def _serve_floor() -> None:
+    """The floor app on its own socket, bound here to port 0 (no race for a free port)."""
+    import socket
+
     import uvicorn
 
-    uvicorn.run(floor_app(), host="127.0.0.1", port=port, http="httptools", loop="uvloop",
-                log_level="warning", access_log=False, workers=1, lifespan="off")
+    # IPPROTO_TCP, not create_server's protocol 0: asyncio sets TCP_NODELAY only on those.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(2048)
+    print("url", f"http://127.0.0.1:{sock.getsockname()[1]}", flush=True)
+    config = uvicorn.Config(floor_app(), http="httptools", loop="uvloop", log_level="warning",
+                            access_log=False, lifespan="off")
+    uvicorn.Server(config).run(sockets=[sock])
 
 
 def start_floor() -> tuple[subprocess.Popen[str], str]:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    process = subprocess.Popen([sys.executable, __file__, "--serve-floor", str(port)], text=True)
-    url = f"http://127.0.0.1:{port}"
-    import httpx
-
-    for _ in range(200):
-        try:
-            httpx.get(url + "/ops/1", timeout=0.5)
-            return process, url
-        except httpx.TransportError:
-            time.sleep(0.05)
-    raise SystemExit("the floor server did not start")
+    process = subprocess.Popen([sys.executable, __file__, "--serve-floor"],
+                               stdout=subprocess.PIPE, text=True)
+    return process, _first_url(process, "url ")
 
 
 def over_http(rounds: int, seconds: int, connections: int) -> dict[str, dict[str, list[float]]]:
@@ -206,10 +202,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=4)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--count", type=int, default=3000)
-    parser.add_argument("--serve-floor", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--serve-floor", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_floor:
-        _serve_floor(args.serve_floor)
+        _serve_floor()
         return
     load = "load {:.1f} {:.1f} {:.1f}".format(*os.getloadavg())
     print(f"{os.cpu_count()} cores, {load}; {args.rounds} rounds of {args.seconds} s, "
