@@ -6,6 +6,8 @@ The admin API answers a refused rule with this message, so it is part of what a 
 from __future__ import annotations
 
 import dataclasses
+import math
+import random
 from typing import Any
 
 import pytest
@@ -149,3 +151,15 @@ def test_a_new_seed_is_kept_for_the_next_restart() -> None:
     faults.reseed(9)
     faults.clear()  # restarts the generator: from the new seed
     assert draws(faults) == draws(FaultRegistry(seed=9))
+
+
+def test_a_rule_fires_when_its_draw_is_below_its_probability_and_never_at_it() -> None:
+    # The generator draws from [0, 1); firing below `probability` makes that the chance exactly.
+    # A rule whose probability is the seed's first draw does not fire on it; one just above does.
+    draw = random.Random(7).random()
+    at = FaultRegistry(seed=7)
+    at.add("drop", probability=draw)
+    assert at.for_request("GET", "/ops", None) is None
+    above = FaultRegistry(seed=7)
+    above.add("drop", probability=math.nextafter(draw, 1.0))
+    assert above.for_request("GET", "/ops", None) is not None
