@@ -351,3 +351,29 @@ def test_the_held_bytes_are_counted_across_a_trim() -> None:
     assert contract.checked == 1
     assert [e.body_bytes for e in journal.entries] == [12 * mib, 12 * mib]
     assert contract.checked == 2
+
+
+async def test_a_body_the_route_decoded_is_judged_with_its_query(fake: Fake) -> None:
+    # Past 64 KiB the journal keeps the document the route decoded, not the bytes: the check
+    # of that document still reads the query.
+    big = [image(f"i{n}", title="x" * 200) for n in range(400)]
+    answer = await fake.wesog("POST", "/imgs", json=big, params={"wait": "maybe"})
+    assert answer.status_code == 422
+    [entry] = fake.controller.journal.entries
+    assert entry.body_bytes > 64 * 1024
+    assert (entry.body_checked, entry.query) == (True, (("wait", "maybe"),))
+    assert [f.location for f in entry.violations] == ["query.wait"]
+
+
+def test_a_clear_lets_go_of_the_count_of_the_bodies_it_held() -> None:
+    # After a clear, the cap counts only what is recorded after it: a body of exactly the cap
+    # (16 MiB) is held unchecked, as in a new journal, though 12 MiB were held before the clear.
+    mib = 1024 * 1024
+    contract = _CountingContract()
+    journal = Journal(size=5, contract=contract)
+    journal.record(_posted(b"[" + b" " * (12 * mib - 2) + b"]"))
+    journal.clear()
+    journal.record(_posted(b"[" + b" " * (16 * mib - 2) + b"]"))
+    assert contract.checked == 0
+    assert [e.body_bytes for e in journal.entries] == [16 * mib]
+    assert contract.checked == 1
