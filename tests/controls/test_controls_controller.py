@@ -4,6 +4,7 @@ operation faults reach the journal."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import anyio
@@ -13,9 +14,9 @@ from controls_support import Fake, image
 
 from wesog_mock import ClockError, MockConfig
 from wesog_mock.controls.controller import Controller
-from wesog_mock.domain.clock import iso_ms
+from wesog_mock.domain.clock import RealClock, iso_ms
 from wesog_mock.domain.messages import item_message
-from wesog_mock.domain.operations import Operation
+from wesog_mock.domain.operations import Mutation, Operation
 
 pytestmark = pytest.mark.anyio
 
@@ -202,3 +203,55 @@ async def test_an_injected_failure_speaks_the_requests_language(fake: Fake) -> N
         {"id": 0, "msg": item_message("injected_failure", "fr", "a", "disk full")}]
     assert item_message("injected_failure", "fr", "a", "disk full") != item_message(
         "injected_failure", "en", "a", "disk full")
+
+
+def _create(image_id: str, *, wait: bool = False) -> Mutation:
+    return Mutation(tenant="k", kind="create", items=[(image_id, image(image_id))], wait=wait)
+
+
+async def test_execute_says_whether_the_operation_finished_as_a_bool() -> None:
+    controller = Controller(MockConfig(clock="virtual"))
+    queued = await controller.execute(_create("a"),
+                                      method="POST", path="/imgs")
+    waited = await controller.execute(_create("b", wait=True),
+                                      method="POST", path="/imgs")
+    assert (queued.finished, queued.view["is_finished"]) == (False, False)
+    assert queued.finished is False  # typed bool, not just falsy
+    assert (waited.finished, waited.view["is_finished"]) == (True, True)
+
+
+async def test_a_cancel_on_a_real_clock_sees_the_time_that_has_passed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Wall time moves with nobody asking the fake anything: the cancel itself must catch the
+    # queue up, and find the operation started once its queue delay has passed.
+    wall = [1_800_000_000_000.0]
+    monkeypatch.setattr(RealClock, "now_ms", lambda self: wall[0])
+    async with Fake(clock="real", queue_delay_ms=100, item_ms=1_000) as fake:
+        early = (await fake.add(image("a")))["op_id"]
+        wall[0] += 50
+        cancelled = await fake.wesog("DELETE", f"/ops/{early}")
+        assert (cancelled.status_code, cancelled.json()["is_started"]) == (200, False)
+        late = (await fake.add(image("b")))["op_id"]
+        wall[0] += 150
+        answer = await fake.wesog("DELETE", f"/ops/{late}")
+        assert (answer.status_code, answer.json()) == (
+            409, {"detail": f"Operation {late} has already started and cannot be cancelled."})
+
+
+def test_a_wait_whose_event_loop_has_closed_does_not_break_the_next_clock_move() -> None:
+    # A server thread torn down while a wait=true request waited: its loop is closed, the wait
+    # never ended. Moving the clock wakes every waiter; that one cannot be woken, and is skipped.
+    controller = Controller(MockConfig(clock="virtual", queue_delay_ms=1_000))
+    op = controller.submit(_create("a", wait=True))
+    loop = asyncio.new_event_loop()
+    loop.set_exception_handler(lambda loop, context: None)  # its pending task, destroyed
+    waiting = loop.create_task(controller.wait_for(op, op.created_ms + 5_000))
+    loop.run_until_complete(asyncio.sleep(0))
+    loop.close()
+    try:
+        assert not waiting.done()
+        controller.advance(1_000)
+        assert controller.view(op)["is_finished"] is True
+    finally:
+        waiting.get_coro().close()  # ends the wait, as its loop no longer can
