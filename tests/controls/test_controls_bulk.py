@@ -112,3 +112,46 @@ async def test_a_large_batch_is_frozen_in_a_process_that_freezes_as_serve_does()
         assert len(app.state.controller.images("k")) == 8_000
     finally:
         gc.unfreeze()
+
+
+async def _freezes(body: bytes) -> bool:
+    """Whether accepting `body` (POST /imgs?wait=true) froze objects, in a process that
+    freezes as serve does: what shows that a request took the paused, large-batch path."""
+    app = create_app(MockConfig(clock="virtual"))
+    gc.freeze()
+    try:
+        before = gc.get_freeze_count()
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                     base_url="http://t", headers={"API-Key": "k"}) as http:
+            answer = await http.post("/imgs?wait=true", content=body,
+                                     headers={"Content-Type": "application/json"})
+        assert answer.status_code == 200, answer.text
+        assert gc.isenabled()
+        return gc.get_freeze_count() > before
+    finally:
+        gc.unfreeze()
+
+
+@pytest.mark.parametrize(("count", "frozen"), [(1_999, False), (2_000, True)])
+async def test_a_batch_of_2000_items_takes_the_large_path_however_small_its_body(
+    count: int, frozen: bool
+) -> None:
+    body = json.dumps([{"id": f"i{n}", "src": "https://example.com/1.jpg"}
+                       for n in range(count)]).encode()
+    assert len(body) < 1024 * 1024  # below the body size that pauses on its own
+    assert await _freezes(body) is frozen
+
+
+@pytest.mark.parametrize(("size", "frozen"), [(1024 * 1024 - 1, False), (1024 * 1024, True)])
+async def test_a_body_of_1_mib_takes_the_large_path_however_few_its_items(
+    size: int, frozen: bool
+) -> None:
+    items: list[dict[str, str]] = [
+        {"id": f"i{n}", "src": "https://example.com/1.jpg", "caption": "x" * 10_000}
+        for n in range(100)  # far below the 2,000 items that pause on their own
+    ]
+    short = len(json.dumps(items).encode())
+    items[-1]["caption"] += "x" * (size - short)
+    body = json.dumps(items).encode()
+    assert len(body) == size
+    assert await _freezes(body) is frozen
