@@ -3,16 +3,19 @@ client gone mid-body (400, journaled), and the admin API's refusals (422, 404, 4
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 from controls_support import Fake, image
+from starlette.requests import Request
 
 from wesog_mock import Controller, MockConfig, create_app
 from wesog_mock.domain.config import ConfigError
 from wesog_mock.domain.engine import AlreadyStarted, NotFound
+from wesog_mock.http.answers import ADMIN_HANDLERS, AdminProblem, json_bytes, refuse
 
 pytestmark = pytest.mark.anyio
 
@@ -136,3 +139,30 @@ async def test_the_domain_errors_carry_what_they_are_about(fake: Fake) -> None:
     answer = await fake.wesog("DELETE", f"/ops/{op_id}")
     assert answer.status_code == 409
     assert answer.json() == {"detail": str(AlreadyStarted(op_id))}
+
+
+def test_json_the_fast_encoder_refuses_is_written_compact_utf8_by_the_standard_library() -> None:
+    # orjson refuses an integer past 64 bits and a key that is not a string.
+    assert json_bytes({"n": 2**70, "s": "café", "l": [1, None]}) == (
+        '{"n":1180591620717411303424,"s":"café","l":[1,null]}'.encode())
+    assert json_bytes({1: "é"}) == '{"1":"é"}'.encode()
+    assert json_bytes({"s": "café"}) == '{"s":"café"}'.encode()  # orjson's bytes: the same
+
+
+def test_the_typed_errors_read_as_what_they_answer() -> None:
+    # What a traceback or a log shows of one that escapes its handler.
+    assert str(refuse(413, "too big")) == "(413, {'detail': 'too big'})"
+    assert str(AdminProblem(422, "tenant", "Give the tenant's API key")) == (
+        "Give the tenant's API key")
+
+
+@pytest.mark.parametrize(("error", "field"), [
+    (NotFound("operation", 3), "op_id"), (NotFound("image", "a"), "image_id"),
+])
+async def test_the_admin_apis_404_names_the_field_of_what_was_not_found(
+    error: NotFound, field: str
+) -> None:
+    request = Request({"type": "http", "method": "POST", "path": "/_mock/x", "headers": []})
+    answer = await ADMIN_HANDLERS[NotFound](request, error)
+    assert answer.status_code == 404
+    assert json.loads(bytes(answer.body)) == {"detail": str(error), "field": field}
