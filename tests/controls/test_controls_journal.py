@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import tracemalloc
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -12,7 +11,7 @@ import pytest
 from controls_support import Fake, image
 
 from contracts.spec import Contract, RequestReport, default_contract
-from wesog_mock import Journal, JournalEntry
+from wesog_mock import Journal, JournalEntry, MockConfig
 from wesog_mock.controls.context import RequestContext
 from wesog_mock.domain.clock import iso_ms
 
@@ -161,65 +160,6 @@ async def test_filters_by_tenant_path_and_status(fake: Fake) -> None:
     assert [e.seq for e in journal.filter(since=3)] == [4]
 
 
-async def test_the_journal_is_bounded_in_held_bodies_too() -> None:
-    # A unit check of the lazy judging: held bodies past the cap are judged at once and let go.
-    journal = Journal(size=10)
-    body = b"[" + b" " * (6 * 1024 * 1024) + b"]"
-    for _ in range(4):
-        journal.record(RequestContext(
-            at_ms=0.0, method="POST", path="/imgs", query_string=b"", api_key="k",
-            content_type="application/json", declared_length=len(body), chunked=False,
-            chunks=[body], body_bytes=len(body), body_complete=True, status=422,
-        ))
-    assert journal._pending <= 16 * 1024 * 1024
-    assert [e.body_bytes for e in journal.entries] == [len(body)] * 4
-    assert journal._pending == 0
-
-
-class _CountingContract(Contract):
-    """The packaged contract, counting the requests it is asked to check."""
-
-    def __init__(self) -> None:
-        super().__init__(default_contract().document)
-        self.checked = 0
-
-    def validate_request(self, method: str, path: str, **parts: Any) -> RequestReport:
-        self.checked += 1
-        return super().validate_request(method, path, **parts)
-
-
-def _posted(body: bytes) -> RequestContext:
-    return RequestContext(
-        at_ms=0.0, method="POST", path="/imgs", query_string=b"", api_key="k",
-        content_type="application/json", declared_length=len(body), chunked=False,
-        chunks=[body], body_bytes=len(body), body_complete=True, status=202,
-    )
-
-
-async def test_trimming_lets_go_of_the_bodies_it_held() -> None:
-    # 40 bodies of 1 MiB through a journal of 2: what is dropped must be let go, both the body
-    # (at most 2 MiB stays held) and its count (the bodies kept stay well under the cap past
-    # which held bodies are checked at once, so none is checked before someone reads it).
-    mib = 1024 * 1024
-    contract = _CountingContract()
-    journal = Journal(size=2, contract=contract)
-    tracemalloc.start()
-    try:
-        before = tracemalloc.get_traced_memory()[0]
-        for _ in range(40):
-            journal.record(_posted(b"[" + b" " * mib + b"]"))  # a new body each time
-        held = tracemalloc.get_traced_memory()[0] - before
-    finally:
-        tracemalloc.stop()
-    assert contract.checked == 0
-    assert held < 6 * mib, f"{held / mib:.1f} MiB still held for 2 entries of 1 MiB"
-    assert (len(journal), journal.dropped) == (2, 38)
-    assert [(e.seq, e.body_bytes) for e in journal.entries] == [(39, mib + 2), (40, mib + 2)]
-    assert contract.checked == 2  # checked when read, once each
-    assert [e.status for e in journal.entries] == [202, 202]
-    assert contract.checked == 2
-
-
 async def test_a_request_whose_app_raised_is_still_recorded(fake: Fake) -> None:
     async def stream() -> AsyncIterator[bytes]:
         yield b'[{"id": "a", '
@@ -339,41 +279,5 @@ def test_after_a_clear_the_journal_trims_from_its_new_oldest() -> None:
     assert journal.dropped == 1
 
 
-def test_the_held_bytes_are_counted_across_a_trim() -> None:
-    # Two kept of three: after the trim, 24 MiB are held for later checks, over the 16 MiB cap,
-    # so the older kept body is checked at once (and let go); a count that lost track of the
-    # bodies still held would check none.
-    mib = 1024 * 1024
-    contract = _CountingContract()
-    journal = Journal(size=2, contract=contract)
-    for size in (2, 12, 12):
-        journal.record(_posted(b"[" + b" " * (size * mib - 2) + b"]"))
-    assert contract.checked == 1
-    assert [e.body_bytes for e in journal.entries] == [12 * mib, 12 * mib]
-    assert contract.checked == 2
-
-
-async def test_a_body_the_route_decoded_is_judged_with_its_query(fake: Fake) -> None:
-    # Past 64 KiB the journal keeps the document the route decoded, not the bytes: the check
-    # of that document still reads the query.
-    big = [image(f"i{n}", title="x" * 200) for n in range(400)]
-    answer = await fake.wesog("POST", "/imgs", json=big, params={"wait": "maybe"})
-    assert answer.status_code == 422
-    [entry] = fake.controller.journal.entries
-    assert entry.body_bytes > 64 * 1024
-    assert (entry.body_checked, entry.query) == (True, (("wait", "maybe"),))
-    assert [f.location for f in entry.violations] == ["query.wait"]
-
-
-def test_a_clear_lets_go_of_the_count_of_the_bodies_it_held() -> None:
-    # After a clear, the cap counts only what is recorded after it: a body of exactly the cap
-    # (16 MiB) is held unchecked, as in a new journal, though 12 MiB were held before the clear.
-    mib = 1024 * 1024
-    contract = _CountingContract()
-    journal = Journal(size=5, contract=contract)
-    journal.record(_posted(b"[" + b" " * (12 * mib - 2) + b"]"))
-    journal.clear()
-    journal.record(_posted(b"[" + b" " * (16 * mib - 2) + b"]"))
-    assert contract.checked == 0
-    assert [e.body_bytes for e in journal.entries] == [16 * mib]
-    assert contract.checked == 1
+def test_a_journal_keeps_as_many_entries_as_a_fakes_by_default() -> None:
+    assert Journal().size == MockConfig().journal_size == 1000
