@@ -255,3 +255,10 @@ def test_a_wait_whose_event_loop_has_closed_does_not_break_the_next_clock_move()
         assert controller.view(op)["is_finished"] is True
     finally:
         waiting.get_coro().close()  # ends the wait, as its loop no longer can
+
+
+def test_a_new_fake_is_not_stopping_until_told_to() -> None:
+    controller = Controller(MockConfig(clock="virtual"))
+    assert controller.stopping is False
+    controller.stop_waiting()
+    assert controller.stopping is True
