@@ -163,3 +163,16 @@ def test_a_rule_fires_when_its_draw_is_below_its_probability_and_never_at_it() -
     above = FaultRegistry(seed=7)
     above.add("drop", probability=math.nextafter(draw, 1.0))
     assert above.for_request("GET", "/ops", None) is not None
+
+
+def test_a_registry_says_which_kinds_of_rule_it_has() -> None:
+    # The flags the middleware and the controller read on every request, before any lookup.
+    faults = FaultRegistry()
+    assert (faults.has_request_faults, faults.has_operation_faults) == (False, False)
+    hold = faults.add("hold")
+    assert (faults.has_request_faults, faults.has_operation_faults) == (False, True)
+    faults.add("drop", times=1)
+    assert (faults.has_request_faults, faults.has_operation_faults) == (True, True)
+    assert faults.for_request("GET", "/ops", None) is not None  # spent: no request rule left
+    faults.remove(hold.id)
+    assert (faults.has_request_faults, faults.has_operation_faults) == (False, False)
