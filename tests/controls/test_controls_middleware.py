@@ -1,5 +1,6 @@
-"""The controls middleware's reading of a request: its headers, read once into the
-`RequestContext`, what the journal makes of them, and a drop where no transport can close."""
+"""The controls middleware on the wire: a request's headers, read once into its
+`RequestContext`, and what the journal makes of them; the entry recorded as the answer's last
+part leaves; a status fault that reads the body first; a drop where no transport can close."""
 
 from __future__ import annotations
 
@@ -10,12 +11,17 @@ from typing import Any
 import anyio
 import pytest
 from controls_support import Fake, image
-from starlette.types import Message
+from starlette.types import Message, Receive, Scope, Send
 
-from wesog_mock import JournalEntry
+from wesog_mock import Controller, JournalEntry, MockConfig
 from wesog_mock.controls.context import RequestContext
 from wesog_mock.http import middleware
-from wesog_mock.http.middleware import ConnectionDropped, _drop, _new_context
+from wesog_mock.http.middleware import (
+    ConnectionDropped,
+    ControlsMiddleware,
+    _drop,
+    _new_context,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -98,6 +104,104 @@ async def test_the_latency_is_the_wall_time_in_milliseconds(
     await fake.wesog("GET", "/ops")
     [entry] = fake.controller.journal.entries
     assert entry.latency_ms == 250.0
+
+
+def _scope(method: str, path: str, headers: Headers) -> dict[str, Any]:
+    return {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+            "method": method, "scheme": "http", "path": path, "raw_path": path.encode(),
+            "query_string": b"", "root_path": "", "client": ("127.0.0.1", 1),
+            "server": ("fake", 80), "headers": headers}
+
+
+def _script(messages: list[Message]) -> Receive:
+    """A server's `receive` that has these messages and no more (reading on is a bug)."""
+    parts = iter(messages)
+
+    async def receive() -> Message:
+        part = next(parts, None)
+        assert part is not None, "read past the client's last message"
+        return part
+
+    return receive
+
+
+async def test_the_entry_is_recorded_as_the_answers_last_part_is_sent(fake: Fake) -> None:
+    # So a client that has its answer (over a socket, in another thread) finds the entry.
+    journal = fake.controller.journal
+    seen: list[tuple[str, int]] = []
+
+    async def send(message: Message) -> None:
+        seen.append((message["type"], len(journal)))
+
+    await fake.app(_scope("GET", "/ops", [(b"api-key", b"k1")]),
+                   _script([{"type": "http.request"}]), send)
+    assert seen == [("http.response.start", 0), ("http.response.body", 1)]
+
+
+async def test_a_streamed_answer_is_recorded_once_as_its_last_part_is_sent() -> None:
+    controller = Controller(MockConfig(clock="virtual"))
+
+    async def streamed(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"[", "more_body": True})
+        await send({"type": "http.response.body", "body": b"]"})
+
+    seen: list[tuple[str, int]] = []
+
+    async def send(message: Message) -> None:
+        seen.append((message["type"], len(controller.journal)))
+
+    app = ControlsMiddleware(streamed, controller)
+    await app(_scope("GET", "/ops", [(b"api-key", b"k1")]), _script([]), send)
+    assert seen == [("http.response.start", 0), ("http.response.body", 0),
+                    ("http.response.body", 1)]
+    [entry] = controller.journal.entries
+    assert (entry.status, entry.path) == (200, "/ops")
+
+
+async def test_a_status_fault_reads_a_streamed_body_of_exactly_the_limit_whole() -> None:
+    body = json.dumps([image("a", titel="typo")]).encode()
+    async with Fake(max_body_bytes=len(body)) as fake:
+        fake.controller.faults.add("status", status=503, path="/imgs")
+        sent: list[Message] = []
+
+        async def send(message: Message) -> None:
+            sent.append(message)
+
+        # The whole body in the first message, then an empty last one.
+        await fake.app(
+            _scope("POST", "/imgs", [(b"api-key", b"k1"), (b"content-type", b"application/json")]),
+            _script([{"type": "http.request", "body": body, "more_body": True},
+                     {"type": "http.request", "body": b"", "more_body": False}]),
+            send,
+        )
+        assert sent[0]["status"] == 503
+        [entry] = fake.controller.journal.entries
+    # Judged from the bytes the fault read (no route decoded them).
+    assert (entry.status, entry.body_checked, entry.body_bytes) == (503, True, len(body))
+    assert ("warning", "unknown_field", "body[0].titel") in _codes(entry)
+
+
+async def test_a_status_fault_answers_a_client_gone_mid_body_without_reading_on(
+    fake: Fake,
+) -> None:
+    fake.controller.faults.add("status", status=503, path="/imgs")
+    sent: list[Message] = []
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    await fake.app(
+        _scope("POST", "/imgs", [(b"api-key", b"k1"), (b"content-type", b"application/json")]),
+        _script([{"type": "http.request", "body": b"[", "more_body": True},
+                 {"type": "http.disconnect"}]),
+        send,
+    )
+    assert [m["type"] for m in sent] == ["http.response.start", "http.response.body"]
+    assert sent[0]["status"] == 503
+    [entry] = fake.controller.journal.entries
+    assert (entry.status, entry.body_checked, entry.body_bytes) == (503, False, 1)
+    assert fake.controller.operations("k1") == []
 
 
 class _Transport:
