@@ -106,6 +106,9 @@ async def test_a_body_in_asgi_messages_is_read_whole(
     await fake.app(scope, receive, send)
     assert sent[0]["status"] == 200
     assert fake.controller.images("k1")["a"]["src"] == "https://example.com/1.jpg"
+    # The journal saw the same body, whole, and judged it.
+    [entry] = fake.controller.journal.entries
+    assert (entry.body_bytes, entry.body_checked, entry.findings) == (len(_BODY), True, ())
 
 
 async def test_a_refused_setting_is_a_422_naming_it(fake: Fake) -> None:
