@@ -3,8 +3,9 @@
 1. Memory per stored image with 10 fields filled, beyond the strings themselves (tracemalloc).
 2. The contract check of a 1,000-item batch against the whole request it guards.
 3. One async batch of 100,000 images (10 fields each) against `wesog-mock serve`: time from
-   sending the request to the operation read back finished, next to the time the same bytes
-   take to be merely sent and parsed by the bare Starlette app (benchmarks/_servers.py).
+   sending the request to the operation read back finished, of new images (after a reset) and
+   of the same batch again (replacing all of them), next to the time the same bytes take to be
+   merely sent and parsed by the bare Starlette app (benchmarks/_servers.py).
 4. Throughput (wrk, as http_throughput.py) of `wesog-mock serve` holding 1,000,000 images
    (seeded through `PUT /_mock/images`), against an empty one, alternating, a ratio.
 
@@ -47,29 +48,42 @@ def images(count: int, prefix: str = "img") -> list[dict[str, object]]:
 
 
 def big_batch(rounds: int) -> None:
+    """Two cases, each round: 100,000 new images into an empty store (after a reset), then the
+    same batch again, replacing all 100,000 (the old records are freed on the way)."""
     body = json.dumps(images(100_000)).encode()
     headers = {"API-Key": "bench", "Content-Type": "application/json"}
-    timings: dict[str, list[float]] = {"bare": [], "fake": []}
+    timings: dict[str, list[float]] = {"bare": [], "new": [], "replace": []}
+
+    def finished(client: httpx.Client) -> float:
+        began = time.perf_counter()
+        answer = client.post("/imgs?strict=false", content=body)
+        assert answer.status_code == 202, answer.text
+        path = f"/ops/{answer.json()['op_id']}"
+        while not client.get(path).json()["is_finished"]:
+            pass  # bounded by the run time; zero delays finish at once
+        return time.perf_counter() - began
+
     for which in ("bare", "fake"):
         process, url = start("bare" if which == "bare" else "serve",
                              serve_args=["--max-batch", "200000"])
         try:
             with httpx.Client(base_url=url, headers=headers, timeout=120) as client:
                 for _ in range(rounds):
-                    began = time.perf_counter()
-                    answer = client.post("/imgs?strict=false", content=body)
-                    if which == "fake":
-                        assert answer.status_code == 202, answer.text
-                        path = f"/ops/{answer.json()['op_id']}"
-                        while not client.get(path).json()["is_finished"]:
-                            pass  # bounded by the run time; zero delays finish at once
-                    timings[which].append(time.perf_counter() - began)
+                    if which == "bare":
+                        began = time.perf_counter()
+                        client.post("/imgs?strict=false", content=body)
+                        timings["bare"].append(time.perf_counter() - began)
+                        continue
+                    assert client.post("/_mock/reset").status_code == 200
+                    timings["new"].append(finished(client))
+                    timings["replace"].append(finished(client))
         finally:
             stop(process)
-    bare, fake = statistics.median(timings["bare"]), statistics.median(timings["fake"])
-    print(f"100,000-image async batch ({len(body) / 2**20:.1f} MiB): request to finished "
-          f"{fake:.2f} s (median of {rounds}); the bare server only parsing it: {bare:.2f} s "
-          f"(x{fake / bare:.1f})")
+    bare, new, replace = (statistics.median(timings[k]) for k in ("bare", "new", "replace"))
+    print(f"100,000-image async batch ({len(body) / 2**20:.1f} MiB), request to finished "
+          f"(median of {rounds}): new images {new:.2f} s, replacing 100,000 stored "
+          f"{replace:.2f} s; the bare server only parsing it: {bare:.2f} s "
+          f"(x{new / bare:.1f}, x{replace / bare:.1f})")
 
 
 def memory_per_image(count: int = 100_000) -> None:
