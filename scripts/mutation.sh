@@ -3,7 +3,7 @@
 # domain (batch, engine, operations), the controls (faults, journal, controller) and the HTTP
 # layer's request handling (api, middleware, answers), against the fast suites only.
 #
-# Not in CI: a full run takes 20 to 40 minutes on two shared cores. mutmut is no dependency of
+# Not in CI: a full run takes about 50 minutes on two shared cores. mutmut is no dependency of
 # the project (CI never runs it); install it into the project's environment first:
 #     .venv/bin/pip install 'mutmut>=3.8,<4'
 #
