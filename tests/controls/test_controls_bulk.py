@@ -8,6 +8,7 @@ import json
 import httpx
 import orjson
 import pytest
+from starlette.applications import Starlette
 
 from wesog_mock import MockConfig, create_app
 
@@ -103,28 +104,9 @@ async def test_a_large_batch_freezes_nothing_in_a_process_that_does_not_freeze()
             gc.freeze()
 
 
-async def test_a_large_batch_is_frozen_in_a_process_that_freezes_as_serve_does() -> None:
-    # `wesog-mock serve` freezes what startup made; a big batch's records are frozen after it,
-    # so that the first collection does not walk them all again.
-    app = create_app(MockConfig(clock="virtual"))
-    gc.freeze()
-    try:
-        before = gc.get_freeze_count()
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                     base_url="http://t", headers={"API-Key": "k"}) as http:
-            answer = await http.post("/imgs?wait=true", json=_batch(8_000))
-        assert answer.status_code == 200
-        assert gc.get_freeze_count() >= before + 8_000  # at least one tuple per record
-        assert gc.isenabled()
-        assert len(app.state.controller.images("k")) == 8_000
-    finally:
-        gc.unfreeze()
-
-
-async def _freezes(body: bytes) -> bool:
-    """Whether accepting `body` (POST /imgs?wait=true) froze objects, in a process that
-    freezes as serve does: what shows that a request took the paused, large-batch path."""
-    app = create_app(MockConfig(clock="virtual"))
+async def _post_frozen(app: Starlette, body: bytes) -> tuple[httpx.Response, int]:
+    """`POST /imgs?wait=true` of `body` in a process that freezes as serve does: the answer,
+    and how many objects accepting it froze (what shows the paused, large-batch path)."""
     gc.freeze()
     try:
         before = gc.get_freeze_count()
@@ -132,11 +114,27 @@ async def _freezes(body: bytes) -> bool:
                                      base_url="http://t", headers={"API-Key": "k"}) as http:
             answer = await http.post("/imgs?wait=true", content=body,
                                      headers={"Content-Type": "application/json"})
-        assert answer.status_code == 200, answer.text
         assert gc.isenabled()
-        return gc.get_freeze_count() > before
+        return answer, gc.get_freeze_count() - before
     finally:
         gc.unfreeze()
+
+
+async def test_a_large_batch_is_frozen_in_a_process_that_freezes_as_serve_does() -> None:
+    # `wesog-mock serve` freezes what startup made; a big batch's records are frozen after it,
+    # so that the first collection does not walk them all again.
+    app = create_app(MockConfig(clock="virtual"))
+    answer, frozen = await _post_frozen(app, json.dumps(_batch(8_000)).encode())
+    assert answer.status_code == 200
+    assert frozen >= 8_000  # at least one tuple per record
+    assert len(app.state.controller.images("k")) == 8_000
+
+
+async def _freezes(body: bytes) -> bool:
+    """Whether accepting `body` froze objects: whether it took the large-batch path."""
+    answer, frozen = await _post_frozen(create_app(MockConfig(clock="virtual")), body)
+    assert answer.status_code == 200, answer.text
+    return frozen > 0
 
 
 @pytest.mark.parametrize(("count", "frozen"), [(1_999, False), (2_000, True)])

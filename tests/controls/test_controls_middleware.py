@@ -159,22 +159,27 @@ async def test_a_streamed_answer_is_recorded_once_as_its_last_part_is_sent() -> 
     assert (entry.status, entry.path) == (200, "/ops")
 
 
+async def _post_imgs(fake: Fake, messages: list[Message]) -> list[Message]:
+    """`POST /imgs` through the fake's app, its body in `messages`; what the app sent."""
+    sent: list[Message] = []
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    await fake.app(
+        _scope("POST", "/imgs", [(b"api-key", b"k1"), (b"content-type", b"application/json")]),
+        _script(messages), send,
+    )
+    return sent
+
+
 async def test_a_status_fault_reads_a_streamed_body_of_exactly_the_limit_whole() -> None:
     body = json.dumps([image("a", titel="typo")]).encode()
     async with Fake(max_body_bytes=len(body)) as fake:
         fake.controller.faults.add("status", status=503, path="/imgs")
-        sent: list[Message] = []
-
-        async def send(message: Message) -> None:
-            sent.append(message)
-
         # The whole body in the first message, then an empty last one.
-        await fake.app(
-            _scope("POST", "/imgs", [(b"api-key", b"k1"), (b"content-type", b"application/json")]),
-            _script([{"type": "http.request", "body": body, "more_body": True},
-                     {"type": "http.request", "body": b"", "more_body": False}]),
-            send,
-        )
+        sent = await _post_imgs(fake, [{"type": "http.request", "body": body, "more_body": True},
+                                       {"type": "http.request", "body": b"", "more_body": False}])
         assert sent[0]["status"] == 503
         [entry] = fake.controller.journal.entries
     # Judged from the bytes the fault read (no route decoded them).
@@ -186,17 +191,8 @@ async def test_a_status_fault_answers_a_client_gone_mid_body_without_reading_on(
     fake: Fake,
 ) -> None:
     fake.controller.faults.add("status", status=503, path="/imgs")
-    sent: list[Message] = []
-
-    async def send(message: Message) -> None:
-        sent.append(message)
-
-    await fake.app(
-        _scope("POST", "/imgs", [(b"api-key", b"k1"), (b"content-type", b"application/json")]),
-        _script([{"type": "http.request", "body": b"[", "more_body": True},
-                 {"type": "http.disconnect"}]),
-        send,
-    )
+    sent = await _post_imgs(fake, [{"type": "http.request", "body": b"[", "more_body": True},
+                                   {"type": "http.disconnect"}])
     assert [m["type"] for m in sent] == ["http.response.start", "http.response.body"]
     assert sent[0]["status"] == 503
     [entry] = fake.controller.journal.entries
