@@ -56,3 +56,7 @@ for meta in sorted(glob.glob("mutants/wesog_mock/**/*.py.meta", recursive=True))
           f"({100 * (n['killed'] + n['timeout']) / total:.1f}%), {n['survived']} survived, "
           f"{n['no tests']} no tests, {n['not checked']} not checked")
 PY
+# Every survivor must be killed by a test or judged equivalent (scripts/mutation_equivalents.toml);
+# this lists the ones that are neither and fails if there are any.
+echo "survivors not yet judged:"
+.venv/bin/python scripts/mutation_report.py --check
