@@ -29,34 +29,6 @@ if [ "$status" -ne 0 ]; then
     echo "mutmut failed (exit $status): no score" >&2
     exit "$status"
 fi
-echo "survivors:"
-"$mutmut" results
-"$mutmut" export-cicd-stats >/dev/null
-.venv/bin/python - <<'PY'
-import json
-
-s = json.load(open("mutants/mutmut-cicd-stats.json"))
-# A mutant that times out is caught (its tests did not pass); one no test reaches is not.
-caught = s["killed"] + s["timeout"]
-print(f"mutation score: {caught} of {s['total']} caught ({100 * caught / s['total']:.1f}%): "
-      f"{s['killed']} killed, {s['timeout']} timed out, {s['survived']} survived, "
-      f"{s['no_tests']} reached by no test")
-
-# Per module, from mutmut's own records (mutants/**/*.py.meta) and its own status names.
-import glob
-from collections import Counter
-from mutmut.stats import status_by_exit_code
-
-for meta in sorted(glob.glob("mutants/wesog_mock/**/*.py.meta", recursive=True)):
-    codes = json.load(open(meta))["exit_code_by_key"].values()
-    n = Counter(status_by_exit_code[c] for c in codes)
-    total = sum(n.values())
-    module = meta.removeprefix("mutants/").removesuffix(".meta")
-    print(f"  {module}: {n['killed'] + n['timeout']} of {total} caught "
-          f"({100 * (n['killed'] + n['timeout']) / total:.1f}%), {n['survived']} survived, "
-          f"{n['no tests']} no tests, {n['not checked']} not checked")
-PY
-# Every survivor must be killed by a test or judged equivalent (scripts/mutation_equivalents.toml);
-# this lists the ones that are neither and fails if there are any.
-echo "survivors not yet judged:"
-.venv/bin/python scripts/mutation_report.py --check
+# The score per module and every survivor, each with why it is equivalent
+# (scripts/mutation_equivalents.toml); fails if a survivor is not judged there.
+"$(dirname "$mutmut")/python" scripts/mutation_report.py

@@ -7,22 +7,56 @@ clash for mypy. Each test module declares the two small fixtures it needs.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from types import TracebackType
 from typing import Any
 
 import httpx
 import uvicorn
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Message, Receive
 
 from wesog_mock import Controller, MockConfig, create_app
 
 SRC = "https://example.com/1.jpg"
+Headers = list[tuple[bytes, bytes]]
+JSON_POST: Headers = [(b"api-key", b"k1"), (b"content-type", b"application/json")]
 
 
 def image(image_id: str, **fields: Any) -> dict[str, Any]:
     return {"id": image_id, "src": SRC, **fields}
+
+
+def asgi_scope(method: str, path: str, headers: Headers, query: bytes = b"") -> dict[str, Any]:
+    """An HTTP scope as a server hands it to the app."""
+    return {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+            "method": method, "scheme": "http", "path": path, "raw_path": path.encode(),
+            "query_string": query, "root_path": "", "client": ("127.0.0.1", 1),
+            "server": ("fake", 80), "headers": headers}
+
+
+def asgi_script(messages: Sequence[Message]) -> Receive:
+    """A server's `receive` that has these messages and no more (reading on is a bug)."""
+    parts = iter(messages)
+
+    async def receive() -> Message:
+        part = next(parts, None)
+        assert part is not None, "read past the client's last message"
+        return part
+
+    return receive
+
+
+async def post_imgs(app: ASGIApp, messages: Sequence[Message], *, query: bytes = b"",
+                    headers: Headers = JSON_POST) -> list[Message]:
+    """`POST /imgs` straight through `app`, its body in `messages`; what the app sent."""
+    sent: list[Message] = []
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    await app(asgi_scope("POST", "/imgs", headers, query), asgi_script(messages), send)
+    return sent
 
 
 class Fake:

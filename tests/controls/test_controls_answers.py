@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from controls_support import Fake, image
+from controls_support import JSON_POST, Fake, image, post_imgs
 from starlette.requests import Request
 
 from wesog_mock import Controller, MockConfig, create_app
@@ -48,23 +48,10 @@ async def test_a_failure_of_the_fake_is_a_bare_500(
 
 
 async def test_a_client_gone_mid_body_is_journaled_as_a_400(fake: Fake) -> None:
-    sent: list[dict[str, Any]] = []
-    parts = iter([{"type": "http.request", "body": b'[{"id": "a", ', "more_body": True},
-                  {"type": "http.disconnect"}])
-
-    async def receive() -> Any:
-        return next(parts)
-
-    async def send(message: Any) -> None:
-        sent.append(dict(message))
-
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
-             "method": "POST", "scheme": "http", "path": "/imgs", "raw_path": b"/imgs",
-             "query_string": b"", "root_path": "", "client": ("127.0.0.1", 1),
-             "server": ("fake", 80),
-             "headers": [(b"api-key", b"k1"), (b"content-type", b"application/json"),
-                         (b"content-length", b"100")]}
-    await fake.app(scope, receive, send)
+    sent = await post_imgs(
+        fake.app, [{"type": "http.request", "body": b'[{"id": "a", ', "more_body": True},
+                   {"type": "http.disconnect"}],
+        headers=[*JSON_POST, (b"content-length", b"100")])
     assert sent[0]["status"] == 400
     assert sent[1]["body"] == (
         b'{"detail":"The client disconnected before it had sent the whole body."}')
@@ -88,22 +75,8 @@ _BODY = b'[{"id": "a", "src": "https://example.com/1.jpg"}]'
 async def test_a_body_in_asgi_messages_is_read_whole(
     fake: Fake, messages: list[dict[str, Any]]
 ) -> None:
-    sent: list[dict[str, Any]] = []
-    parts = iter(messages)
-
-    async def receive() -> Any:
-        # Past the body a server only reports the client leaving: reading on is a bug.
-        return next(parts, {"type": "http.disconnect"})
-
-    async def send(message: Any) -> None:
-        sent.append(dict(message))
-
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
-             "method": "POST", "scheme": "http", "path": "/imgs", "raw_path": b"/imgs",
-             "query_string": b"wait=true", "root_path": "", "client": ("127.0.0.1", 1),
-             "server": ("fake", 80),
-             "headers": [(b"api-key", b"k1"), (b"content-type", b"application/json")]}
-    await fake.app(scope, receive, send)
+    # Past the body a server only reports the client leaving: reading on is a bug.
+    sent = await post_imgs(fake.app, messages, query=b"wait=true")
     assert sent[0]["status"] == 200
     assert fake.controller.images("k1")["a"]["src"] == "https://example.com/1.jpg"
     # The journal saw the same body, whole, and judged it.

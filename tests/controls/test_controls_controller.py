@@ -247,7 +247,8 @@ def test_a_wait_whose_event_loop_has_closed_does_not_break_the_next_clock_move()
     loop = asyncio.new_event_loop()
     loop.set_exception_handler(lambda loop, context: None)  # its pending task, destroyed
     waiting = loop.create_task(controller.wait_for(op, op.created_ms + 5_000))
-    loop.run_until_complete(asyncio.sleep(0))
+    loop.call_soon(loop.stop)
+    loop.run_forever()  # one turn of the loop: the task starts and registers its wait
     loop.close()
     try:
         assert not waiting.done()

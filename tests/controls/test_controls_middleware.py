@@ -10,7 +10,7 @@ from typing import Any
 
 import anyio
 import pytest
-from controls_support import Fake, image
+from controls_support import Fake, Headers, asgi_scope, asgi_script, image, post_imgs
 from starlette.types import Message, Receive, Scope, Send
 
 from wesog_mock import Controller, JournalEntry, MockConfig
@@ -25,7 +25,6 @@ from wesog_mock.http.middleware import (
 
 pytestmark = pytest.mark.anyio
 
-Headers = list[tuple[bytes, bytes]]
 
 
 @pytest.fixture
@@ -106,25 +105,6 @@ async def test_the_latency_is_the_wall_time_in_milliseconds(
     assert entry.latency_ms == 250.0
 
 
-def _scope(method: str, path: str, headers: Headers) -> dict[str, Any]:
-    return {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
-            "method": method, "scheme": "http", "path": path, "raw_path": path.encode(),
-            "query_string": b"", "root_path": "", "client": ("127.0.0.1", 1),
-            "server": ("fake", 80), "headers": headers}
-
-
-def _script(messages: list[Message]) -> Receive:
-    """A server's `receive` that has these messages and no more (reading on is a bug)."""
-    parts = iter(messages)
-
-    async def receive() -> Message:
-        part = next(parts, None)
-        assert part is not None, "read past the client's last message"
-        return part
-
-    return receive
-
-
 async def test_the_entry_is_recorded_as_the_answers_last_part_is_sent(fake: Fake) -> None:
     # So a client that has its answer (over a socket, in another thread) finds the entry.
     journal = fake.controller.journal
@@ -133,8 +113,8 @@ async def test_the_entry_is_recorded_as_the_answers_last_part_is_sent(fake: Fake
     async def send(message: Message) -> None:
         seen.append((message["type"], len(journal)))
 
-    await fake.app(_scope("GET", "/ops", [(b"api-key", b"k1")]),
-                   _script([{"type": "http.request"}]), send)
+    await fake.app(asgi_scope("GET", "/ops", [(b"api-key", b"k1")]),
+                   asgi_script([{"type": "http.request"}]), send)
     assert seen == [("http.response.start", 0), ("http.response.body", 1)]
 
 
@@ -152,25 +132,11 @@ async def test_a_streamed_answer_is_recorded_once_as_its_last_part_is_sent() -> 
         seen.append((message["type"], len(controller.journal)))
 
     app = ControlsMiddleware(streamed, controller)
-    await app(_scope("GET", "/ops", [(b"api-key", b"k1")]), _script([]), send)
+    await app(asgi_scope("GET", "/ops", [(b"api-key", b"k1")]), asgi_script([]), send)
     assert seen == [("http.response.start", 0), ("http.response.body", 0),
                     ("http.response.body", 1)]
     [entry] = controller.journal.entries
     assert (entry.status, entry.path) == (200, "/ops")
-
-
-async def _post_imgs(fake: Fake, messages: list[Message]) -> list[Message]:
-    """`POST /imgs` through the fake's app, its body in `messages`; what the app sent."""
-    sent: list[Message] = []
-
-    async def send(message: Message) -> None:
-        sent.append(message)
-
-    await fake.app(
-        _scope("POST", "/imgs", [(b"api-key", b"k1"), (b"content-type", b"application/json")]),
-        _script(messages), send,
-    )
-    return sent
 
 
 async def test_a_status_fault_reads_a_streamed_body_of_exactly_the_limit_whole() -> None:
@@ -178,7 +144,7 @@ async def test_a_status_fault_reads_a_streamed_body_of_exactly_the_limit_whole()
     async with Fake(max_body_bytes=len(body)) as fake:
         fake.controller.faults.add("status", status=503, path="/imgs")
         # The whole body in the first message, then an empty last one.
-        sent = await _post_imgs(fake, [{"type": "http.request", "body": body, "more_body": True},
+        sent = await post_imgs(fake.app, [{"type": "http.request", "body": body, "more_body": True},
                                        {"type": "http.request", "body": b"", "more_body": False}])
         assert sent[0]["status"] == 503
         [entry] = fake.controller.journal.entries
@@ -191,7 +157,7 @@ async def test_a_status_fault_answers_a_client_gone_mid_body_without_reading_on(
     fake: Fake,
 ) -> None:
     fake.controller.faults.add("status", status=503, path="/imgs")
-    sent = await _post_imgs(fake, [{"type": "http.request", "body": b"[", "more_body": True},
+    sent = await post_imgs(fake.app, [{"type": "http.request", "body": b"[", "more_body": True},
                                    {"type": "http.disconnect"}])
     assert [m["type"] for m in sent] == ["http.response.start", "http.response.body"]
     assert sent[0]["status"] == 503

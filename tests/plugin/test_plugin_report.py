@@ -36,17 +36,21 @@ def test_a_client_that_forgets_the_key_fails_with_its_own_error_and_the_contract
     ])
 
 
-def test_a_misspelled_field_shows_under_the_failed_assertion_grouped(
-    pytester: pytest.Pytester,
-) -> None:
-    result = _run(pytester, '''
+# A client that misspells `title` on 50 images; the README's sample account shows it too.
+MISSPELLED_TITLE = '''
         def test_upload(wesog_mock):
             images = [{"id": f"i{n}", "src": "https://x/a.jpg", "titel": "dup"}
                       for n in range(50)]
             with wesog_mock.client() as http:
                 http.post("/imgs?wait=true", json=images)
                 assert http.get("/imgs/i0").json()["title"] == "dup"
-    ''')
+    '''
+
+
+def test_a_misspelled_field_shows_under_the_failed_assertion_grouped(
+    pytester: pytest.Pytester,
+) -> None:
+    result = _run(pytester, MISSPELLED_TITLE)
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines([
         "E * AssertionError: assert None == 'dup'",
@@ -140,14 +144,7 @@ README_SCENARIOS = [
             with httpx.Client(base_url="https://api.wesog.com", headers={"API-Key": "k"}) as http:
                 http.post("/imgs?wait=please", json={"id": "a", "src": "https://x/a.jpg"})
     ''',
-    '''
-        def test_upload(wesog_mock):
-            images = [{"id": f"i{n}", "src": "https://x/a.jpg", "titel": "dup"}
-                      for n in range(50)]
-            with wesog_mock.client() as http:
-                http.post("/imgs?wait=true", json=images)
-                assert http.get("/imgs/i0").json()["title"] == "dup"
-    ''',
+    MISSPELLED_TITLE,
 ]
 
 
