@@ -325,8 +325,15 @@ class WesogStateMachine(RuleBasedStateMachine):
             chain = [self.pending[0].outcome.before,
                      *(sent.outcome.after for sent in self.sent[first:])]
         allowed = [states.get(image_id) for states in chain]
-        # With nothing pending, the image is as the last operation on it left it.
-        rule = "D5" if self.pending else self.last_rule.get(image_id, "D5")
+        # With nothing pending, the image is as the last operation on it left it. With
+        # operations in flight, a state outside the window breaks all or nothing (D5), unless
+        # one of them touched the image under a reading (A3, A16, A17) that explains it.
+        rule = self.last_rule.get(image_id, "D5")
+        if self.pending:
+            first = self.sent.index(self.pending[0])
+            readings = [sent.outcome.readings[image_id] for sent in self.sent[first:]
+                        if image_id in sent.outcome.readings]
+            rule = readings[-1] if readings else "D5"
         check_image(self.client.get_image(image_id), image_id, allowed, rule)
 
     @rule()
