@@ -20,7 +20,7 @@ from wesog_mock.domain.config import ENV_PREFIX, ConfigError, MockConfig, settin
 
 if TYPE_CHECKING:  # imported when serving only: `--help` stays fast
     import uvicorn
-    from starlette.types import ASGIApp, Message, Receive, Scope, Send
+    from starlette.types import ASGIApp, Receive, Scope, Send
 
     from wesog_mock.controls.controller import Controller
 
@@ -266,23 +266,17 @@ def _answer_cut_requests(app: ASGIApp, controller: Controller) -> ASGIApp:
     import asyncio
 
     async def guarded(scope: Scope, receive: Receive, send: Send) -> None:
-        started = False
-
-        async def sending(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        # The server's own `send` stays reachable (functools' convention): a `drop` fault
-        # closes the connection through it (middleware._drop), which this wrapper would hide.
-        sending.__wrapped__ = send  # type: ignore[attr-defined]
         try:
-            await app(scope, receive, sending)
+            await app(scope, receive, send)
         except asyncio.CancelledError:
             if not controller.stopping or scope["type"] != "http":
                 raise
-            # The stop cancelled it: it ends here, quietly; the task is done either way.
-            if not started:
+            # The stop cancelled it: it ends here, quietly; the task is done either way. Whether
+            # it has begun its answer is uvicorn's to know: its `send` is a bound method of the
+            # request cycle, which says so (as `middleware._drop` reaches the transport). Read
+            # there, not by wrapping `send`: a wrapper per request cost every request.
+            cycle = getattr(send, "__self__", None)
+            if getattr(cycle, "response_started", True) is False:
                 await send({"type": "http.response.start", "status": 503, "headers": _CUT})
                 await send({"type": "http.response.body", "body": b"wesog-mock is stopping"})
 

@@ -117,6 +117,26 @@ def test_d9_lifecycle_only_moves_forward_and_finished_never_changes(
     assert domain.view(op) == finished[0]
 
 
+def test_a_finished_view_is_made_once_and_a_caller_changing_it_changes_nothing(
+    make_domain: MakeDomain,
+) -> None:
+    # Finished views are kept (they never change, D9); each call must still hand out its own.
+    domain = make_domain(item_ms=10)
+    op = domain.submit("create", one("a"))
+    domain.controller.settle()
+    first = op.view(0.0, with_id=False)
+    first["num_good"] = 99
+    first["errors"].append({"id": 0, "msg": "changed by the caller"})
+    later = op.view(1e9, with_id=False)
+    assert later["num_good"] == 1
+    assert later["errors"] == []
+    assert "op_id" not in later
+    with_id = op.view(1e9, with_id=True)
+    assert next(iter(with_id)) == "op_id"
+    assert with_id["op_id"] == op.op_id
+    assert {k: v for k, v in with_id.items() if k != "op_id"} == later
+
+
 def test_d9_flags_echo_the_request(domain: Domain) -> None:
     op = domain.submit("delete", one("a"), wait=True, urgent=True, strict=True)
     view = domain.view(op)

@@ -69,6 +69,9 @@ class Operation:
     fail_reason: str | None = None  # an injected fault fails every item
     outcome: BatchOutcome | None = None
     errors: list[dict[str, Any]] = field(default_factory=list)
+    # The view of a finished operation, without `op_id`, made once: it never changes (D9), and
+    # polls of finished operations are most of a client's reads.
+    _final: dict[str, Any] | None = field(default=None, repr=False)
 
     @property
     def phase(self) -> Phase:
@@ -88,7 +91,19 @@ class Operation:
         return max(0, min(self.num_total, done))
 
     def view(self, now_ms: float, *, with_id: bool) -> dict[str, Any]:
-        """The operation as the API shows it at `now_ms` (`op_id` only where A5/A6 put it)."""
+        """The operation as the API shows it at `now_ms` (`op_id` only where A5/A6 put it).
+
+        A new dict each call: the caller may change it."""
+        final = self._final
+        if final is None:
+            if not self.finished:
+                return self._view(now_ms, with_id=with_id)
+            final = self._final = self._view(now_ms, with_id=False)
+        errors = final["errors"][:]  # as before: a list of the caller's own
+        return {"op_id": self.op_id, **final, "errors": errors} if with_id else {
+            **final, "errors": errors}
+
+    def _view(self, now_ms: float, *, with_id: bool) -> dict[str, Any]:
         created, started = self.created_ms, self.started_ms
         if self.cancelled:  # A8: finished, never started, nothing counted
             num_good = num_bad = 0

@@ -172,7 +172,7 @@ async def _answer_status(fault: FaultRule, send: Send) -> None:
 async def _drop(receive: Receive, send: Send) -> None:
     # uvicorn's `send` is a bound method of its request cycle, which holds the transport. The
     # reach-in is deliberate and contained: ASGI itself has no way to drop a connection.
-    # Past any wrapper that declares what it wraps (`wesog-mock serve`'s stop guard does).
+    # Past any wrapper that declares what it wraps (functools' `__wrapped__` convention).
     send = inspect.unwrap(send)
     transport: Any = getattr(getattr(send, "__self__", None), "transport", None)
     if transport is None or not callable(getattr(transport, "close", None)):
