@@ -122,19 +122,21 @@ def test_a_finished_view_is_made_once_and_a_caller_changing_it_changes_nothing(
 ) -> None:
     # Finished views are kept (they never change, D9); each call must still hand out its own.
     domain = make_domain(item_ms=10)
-    op = domain.submit("create", one("a"))
+    op = domain.submit("create", [("a", {"src": "s"}), ("a", {"src": "s"})], strict=True)
     domain.controller.settle()
     first = op.view(0.0, with_id=False)
+    assert len(first["errors"]) == 1  # A3: the second copy fails
     first["num_good"] = 99
     first["errors"].append({"id": 0, "msg": "changed by the caller"})
     later = op.view(1e9, with_id=False)
     assert later["num_good"] == 1
-    assert later["errors"] == []
+    assert len(later["errors"]) == 1
     assert "op_id" not in later
     with_id = op.view(1e9, with_id=True)
     assert next(iter(with_id)) == "op_id"
     assert with_id["op_id"] == op.op_id
     assert {k: v for k, v in with_id.items() if k != "op_id"} == later
+    assert later == op._view(1e9, with_id=False)  # the kept view is the one it would make
 
 
 def test_d9_flags_echo_the_request(domain: Domain) -> None:
