@@ -218,6 +218,8 @@ def main() -> None:
                          help="which of bare,serve,fixture (bare is always measured)")
     options.add_argument("--pin", action="store_true",
                          help="servers on CPU 1 and wrk on CPU 0 (taskset)")
+    options.add_argument("--same-core", action="store_true",
+                         help="servers and wrk both on CPU 0: no wakeups across cores")
     options.add_argument("--suite", action="store_true", help="also time the conformance suite")
     args = options.parse_args()
     if shutil.which("wrk") is None:
@@ -227,7 +229,8 @@ def main() -> None:
     rows = ("POST /imgs?wait=true (10 x 27 fields)", "GET /ops/{op_id}")
     throughput: Results = {row: {s: [] for s in servers} for row in rows}
     latency: Results = {row: {s: [] for s in servers} for row in rows}
-    cpu = 1 if args.pin else None
+    args.pin = args.pin or args.same_core
+    cpu = 0 if args.same_core else 1 if args.pin else None
     print(f"{os.cpu_count()} cores, {_load()}; {args.rounds} rounds of {args.seconds} s, "
           f"wrk -t1 -c{args.connections}", flush=True)
     try:
