@@ -229,7 +229,7 @@ def main() -> None:
     rows = ("POST /imgs?wait=true (10 x 27 fields)", "GET /ops/{op_id}")
     throughput: Results = {row: {s: [] for s in servers} for row in rows}
     latency: Results = {row: {s: [] for s in servers} for row in rows}
-    args.pin = args.pin or args.same_core
+    pin_wrk = args.pin or args.same_core  # wrk on CPU 0 either way
     cpu = 0 if args.same_core else 1 if args.pin else None
     print(f"{os.cpu_count()} cores, {_load()}; {args.rounds} rounds of {args.seconds} s, "
           f"wrk -t1 -c{args.connections}", flush=True)
@@ -240,13 +240,13 @@ def main() -> None:
                 process, url = start(which, cpu=cpu)
                 try:
                     throughput[rows[0]][which].append(
-                        wrk(url, post, args.seconds, args.connections, args.pin))
+                        wrk(url, post, args.seconds, args.connections, pin_wrk))
                     # Made after the POST run: that run creates more operations than the
                     # fake keeps per tenant (A14), so an earlier one would be forgotten.
                     made = httpx.post(url + "/imgs?wait=true", json=BODY, headers=HEADERS)
                     get = lua("GET", f"/ops/{made.json()['op_id']}", None)
                     throughput[rows[1]][which].append(
-                        wrk(url, get, args.seconds, args.connections, args.pin))
+                        wrk(url, get, args.seconds, args.connections, pin_wrk))
                     os.unlink(get)
                     post_ms, get_ms = sequential_ms(url, args.sequential)
                     latency[rows[0]][which].append(post_ms)
